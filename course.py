@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""One entry point for learners, instructors and maintainers.
+
+    python3 course.py open        # set up, then JupyterLab on notebook 01 in your workspace
+    python3 course.py test        # set up, then the whole test suite (extra args go to pytest)
+    python3 course.py release     # regenerate notebooks/ from solutions/ (maintainers)
+    python3 course.py instructor on|off   # show or hide nbgrader's instructor tools
+
+Only the standard library is used here, because this file runs before anything is
+installed: it creates a virtual environment (``.venv`` or ``$COURSE_VENV``), installs
+the course into it when ``pyproject.toml`` changed, and re-runs itself inside it.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("COURSE_VENV", ROOT / ".venv")).resolve()
+WORKSPACE = Path(os.environ.get("COURSE_WORKSPACE", ROOT / "workspace")).resolve()
+RELEASE = ROOT / "notebooks"
+FIRST_NOTEBOOK = Path("01_loss") / "01_loss.ipynb"
+
+# Debian packages the full test suite uses when it can install them (root + apt):
+# a browser for the widget tests, and full-size Fashion-MNIST in the MNIST file format.
+SYSTEM_PACKAGES = {"/usr/bin/chromium": "chromium",
+                   "/usr/share/datasets/fashion-mnist": "dataset-fashion-mnist"}
+
+# nbgrader's instructor tools; learners do not need to see them.
+INSTRUCTOR_LAB_EXTENSIONS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"]
+INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader"]
+
+
+def say(message: str) -> None:
+    print(f"[course] {message}", flush=True)
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def inside_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV
+
+
+def ensure_environment(extras: list[str]) -> None:
+    """Create the venv and install the course with ``extras`` unless already done.
+
+    A stamp file records the hash of pyproject.toml and the extras installed, so a
+    second run costs nothing and a changed pin triggers a reinstall.
+    """
+    if not venv_python().exists():
+        say(f"creating a virtual environment in {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / ".course-installed"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    installed = stamp.read_text().split() if stamp.exists() else []
+    if installed[:1] == [digest] and set(extras) <= set(installed[1:]):
+        return
+    wanted = sorted(set(extras) | set(installed[1:] if installed[:1] == [digest] else []))
+    spec = f"{ROOT}[{','.join(wanted)}]" if wanted else str(ROOT)
+    say(f"installing the course and its dependencies ({', '.join(wanted) or 'base'}); the first time takes about a minute")
+    run([str(venv_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--editable", spec])
+    stamp.write_text(" ".join([digest, *wanted]))
+
+
+def run(command: list[str], **kwargs) -> None:
+    result = subprocess.run(command, **kwargs)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def reexec_in_venv() -> None:
+    """Continue this same command with the venv's interpreter."""
+    if not inside_venv():
+        os.execv(str(venv_python()), [str(venv_python()), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+def jupyter(*args: str) -> list[str]:
+    return [str(venv_python()), "-m", "jupyter", *args]
+
+
+def set_instructor_tools(enabled: bool) -> None:
+    action = "enable" if enabled else "disable"
+    for extension in INSTRUCTOR_LAB_EXTENSIONS:
+        run(jupyter("labextension", action, "--level=sys_prefix", extension),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for extension in INSTRUCTOR_SERVER_EXTENSIONS:
+        run(jupyter("server", "extension", action, "--sys-prefix", extension),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# ---- open -------------------------------------------------------------------------
+
+def sync_workspace(release: Path, workspace: Path) -> list[Path]:
+    """Copy release notebooks the learner does not have yet; never touch existing ones.
+
+    Returns the relative paths that were added. Every other file already in the
+    workspace (the learner's work) is left exactly as it is.
+    """
+    added = []
+    for source in sorted(release.rglob("*")):
+        if not source.is_file() or ".ipynb_checkpoints" in source.parts:
+            continue
+        relative = source.relative_to(release)
+        target = workspace / relative
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Copy to a temporary name first so an interrupted copy never looks like work.
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+        added.append(relative)
+    return added
+
+
+def command_open(args: argparse.Namespace) -> None:
+    ensure_environment([])
+    reexec_in_venv()
+    set_instructor_tools(enabled=False)
+    fresh = not WORKSPACE.exists()
+    added = sync_workspace(RELEASE, WORKSPACE)
+    notebooks = [p for p in added if p.suffix == ".ipynb"]
+    if fresh:
+        say(f"your workspace is {WORKSPACE} ({len(notebooks)} notebooks); your work is saved there")
+    elif notebooks:
+        say(f"added {len(notebooks)} new notebook(s) to your workspace: {', '.join(map(str, notebooks))}")
+    else:
+        say(f"your workspace {WORKSPACE} is up to date; your notebooks were left as they are")
+    command = jupyter("lab", f"--ServerApp.root_dir={WORKSPACE}", str(WORKSPACE / FIRST_NOTEBOOK))
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    command += args.jupyter_args
+    os.execv(command[0], command)
+
+
+# ---- test -------------------------------------------------------------------------
+
+def install_system_packages() -> None:
+    """Install the Debian packages the browser and data tests use, where we can."""
+    missing = [pkg for path, pkg in SYSTEM_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    can_apt = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if os.environ.get("COURSE_NO_SYSTEM_PACKAGES") or not can_apt:
+        say(f"not installing {', '.join(missing)}: tests that need them will be skipped")
+        return
+    say(f"installing Debian packages: {', '.join(missing)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    quiet = dict(stdout=subprocess.DEVNULL, env=env)
+    run(["apt-get", "update", "-qq"], **quiet)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], **quiet)
+
+
+def command_test(args: argparse.Namespace) -> None:
+    ensure_environment(["test", "browser"])
+    if not inside_venv():
+        install_system_packages()
+    reexec_in_venv()
+    os.chdir(ROOT)
+    result = subprocess.run([str(venv_python()), "-m", "pytest", *args.pytest_args])
+    sys.exit(result.returncode)
+
+
+# ---- release, instructor ------------------------------------------------------------
+
+def command_release(args: argparse.Namespace) -> None:
+    ensure_environment([])
+    reexec_in_venv()
+    os.chdir(ROOT)
+    from course_utils.release import normalize_sources, generate_release
+
+    changed = normalize_sources(ROOT / "solutions")
+    for path in changed:
+        say(f"normalized {path.relative_to(ROOT)} (outputs and run metadata removed)")
+    for assignment in generate_release(ROOT, ROOT / "notebooks", args.assignments):
+        say(f"generated notebooks/{assignment}")
+
+
+def command_instructor(args: argparse.Namespace) -> None:
+    ensure_environment([])
+    reexec_in_venv()
+    set_instructor_tools(enabled=args.state == "on")
+    say(f"nbgrader's formgrader and create-assignment tools are now {'shown' if args.state == 'on' else 'hidden'}"
+        " (restart JupyterLab to see the change)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("open", help="open the course in JupyterLab")
+    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    p.set_defaults(func=command_open)
+    p = sub.add_parser("test", help="run the whole test suite")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    p.set_defaults(func=command_test)
+    p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")
+    p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
+    p.set_defaults(func=command_release)
+    p = sub.add_parser("instructor", help="show or hide nbgrader's instructor tools")
+    p.add_argument("state", choices=["on", "off"])
+    p.set_defaults(func=command_instructor)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

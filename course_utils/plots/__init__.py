@@ -1,0 +1,1 @@
+"""Drawing functions. Only this subpackage imports matplotlib."""

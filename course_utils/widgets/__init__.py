@@ -1,0 +1,1 @@
+"""Interactive widgets, one module each. Only this subpackage imports ipywidgets."""
