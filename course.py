@@ -80,6 +80,9 @@ def run(command: list[str], **kwargs) -> None:
 def reexec_in_venv() -> None:
     """Continue this same command with the venv's interpreter."""
     if not inside_venv():
+        # Commands of the venv (nbgrader runs `alembic`, jupyter its helpers) come first.
+        os.environ["PATH"] = f"{venv_python().parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        os.environ["VIRTUAL_ENV"] = str(VENV)
         os.execv(str(venv_python()), [str(venv_python()), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
