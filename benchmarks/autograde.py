@@ -1,0 +1,259 @@
+"""Grade a synthetic class with plain sequential nbgrader and with the parallel grader.
+
+    python benchmarks/autograde.py                    # 30 learners x every notebook in solutions/
+    python benchmarks/autograde.py --learners 6       # a quick run
+    python benchmarks/autograde.py --learners 6 --assignments 01_loss
+
+The class: every learner submits every assignment, made from the learner release in
+notebooks/ with the answer cells filled in. Half the submissions are correct, 30 % hold
+one typical mistake (from tests/mistakes/<assignment>.py, when there is one) and 20 %
+are broken in one of four ways: untouched release (``NotImplementedError``), a syntax
+error, an exception before the first function is defined, or a deleted test cell.
+
+Two identical copies of the course (release generated, same submissions) are graded:
+
+- sequential: ``nbgrader autograde <assignment> --force`` for each assignment, one
+  after the other, as the nbgrader documentation does it;
+- parallel: :func:`course_utils.parallel_grading.autograde_parallel` with one nbgrader
+  process per core (``--jobs``), each on its own learners and gradebook copy, merged.
+
+Every learner's score for every graded cell must be the same in both gradebooks, or
+the run fails. The notebooks' own cell time is measured too: every distinct submission
+run once by nbclient (sum of the cells' execution times, kernel start excluded), so
+
+    overhead per notebook = (grading seconds - sum of own cell seconds) / notebooks
+
+where grading seconds are wall seconds for the sequential run and the workers' summed
+busy seconds for the parallel one. The last line reads
+``minutes_per_100_learners=<parallel> sequential=<sequential> overhead_s=<parallel, per notebook>``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from course_utils.parallel_grading import autograde_parallel  # noqa: E402
+from nbgrader_course import COURSE_ID, load_mistakes  # noqa: E402
+
+PATTERN = "CCCCCWWWBB"  # per ten submissions: correct, wrong, broken
+BROKEN = ("untouched", "syntax-error", "raises-first", "deleted-test")
+
+
+def _nbgrader(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+@dataclass(frozen=True)
+class Variant:
+    assignment: str
+    kind: str      # correct | wrong:<answer grade_id> | broken:<how>
+
+    def build(self, source: nbformat.NotebookNode, release: nbformat.NotebookNode):
+        """(submission, graded_form): what the learner hands in, and what nbgrader then runs."""
+        answers = {_nbgrader(c)["grade_id"]: c.source for c in source.cells if _nbgrader(c).get("solution")}
+        first_answer = next(gid for gid, _ in answers.items()
+                            if next(c for c in source.cells if _nbgrader(c).get("grade_id") == gid).cell_type == "code")
+        if self.kind.startswith("wrong:"):
+            answers[self.kind[6:]] = load_mistakes(self.assignment)[self.kind[6:]]["source"]
+        elif self.kind == "broken:syntax-error":
+            answers[first_answer] = "def this is not python(:\n" + answers[first_answer]
+        elif self.kind == "broken:raises-first":
+            answers[first_answer] = "raise RuntimeError('the learner broke this cell')\n" + answers[first_answer]
+        submission = nbformat.from_dict(release)
+        for cell in submission.cells:
+            gid = _nbgrader(cell).get("grade_id")
+            if gid in answers and self.kind != "broken:untouched":
+                cell.source = answers[gid]
+        if self.kind == "broken:deleted-test":
+            first_test = next(i for i, c in enumerate(submission.cells) if _nbgrader(c).get("grade"))
+            del submission.cells[first_test]
+        graded = nbformat.from_dict(source)
+        for cell in graded.cells:  # locked cells come back from the gradebook; answers stay
+            gid = _nbgrader(cell).get("grade_id")
+            if gid in answers:
+                if self.kind == "broken:untouched":
+                    cell.source = next(c.source for c in release.cells if _nbgrader(c).get("grade_id") == gid)
+                else:
+                    cell.source = answers[gid]
+        return submission, graded
+
+
+def class_variants(assignments: list[str], learners: int) -> dict[tuple[str, str], Variant]:
+    """(learner, assignment) -> Variant, the same mix on every run."""
+    plan = {}
+    for j, assignment in enumerate(assignments):
+        try:
+            mistakes = sorted(load_mistakes(assignment))
+        except FileNotFoundError:
+            mistakes = []
+        for i in range(learners):
+            kind = PATTERN[(i + 3 * j) % len(PATTERN)]
+            if kind == "W" and mistakes:
+                variant = f"wrong:{mistakes[(i + j) % len(mistakes)]}"
+            elif kind == "B" or (kind == "W" and not mistakes):
+                variant = f"broken:{BROKEN[(i + j) % len(BROKEN)]}"
+            else:
+                variant = "correct"
+            plan[(f"learner{i:03d}", assignment)] = Variant(assignment, variant)
+    return plan
+
+
+def nbgrader(root: Path, *args: str) -> float:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def own_cell_seconds(notebook: nbformat.NotebookNode, cwd: Path) -> float:
+    """Sum of the code cells' execution times when nbclient runs ``notebook`` (errors allowed)."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.from_dict(notebook)
+    NotebookClient(nb, timeout=120, allow_errors=True, record_timing=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    total = 0.0
+    for cell in nb.cells:
+        timing = cell.metadata.get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            start = dt.datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+            end = dt.datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+            total += (end - start).total_seconds()
+    return total
+
+
+def scores(root: Path, assignments: list[str]) -> dict:
+    """(learner, assignment, grade_id) -> (score, max score), and flagged notebooks, from a gradebook."""
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(f"sqlite:///{root / 'grading' / 'gradebook.db'}", COURSE_ID) as gradebook:
+        for assignment in assignments:
+            for submission in gradebook.assignment_submissions(assignment):
+                for notebook in submission.notebooks:
+                    out[(submission.student.id, assignment, "flagged")] = bool(notebook.flagged)
+                    for grade in notebook.grades:
+                        out[(submission.student.id, assignment, grade.name)] = (grade.score, grade.max_score)
+    return out
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--learners", type=int, default=30, help="size of the class (default 30)")
+    parser.add_argument("--assignments", nargs="*", help="default: every assignment in solutions/")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="nbgrader processes at once")
+    parser.add_argument("--keep", type=Path, help="build the two courses here and keep them")
+    args = parser.parse_args()
+    assignments = args.assignments or sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
+    where = Path(tempfile.mkdtemp(prefix="autograde-bench-")) if args.keep is None else args.keep.resolve()
+    print(f"CPU: {os.cpu_count()} logical cores; load average before: {load_average()}")
+    print(f"class: {args.learners} learners x {len(assignments)} assignments ({', '.join(assignments)}); "
+          f"mix per ten submissions: {PATTERN} (C correct, W one typical mistake, B broken: {', '.join(BROKEN)})")
+    try:
+        seq_root = where / "sequential"
+        (seq_root / "grading").mkdir(parents=True)
+        shutil.copytree(ROOT / "solutions", seq_root / "solutions")
+        shutil.copy(ROOT / "nbgrader_config.py", seq_root)
+        generate = sum(nbgrader(seq_root, "generate_assignment", a, "--force") for a in assignments)
+        print(f"generate_assignment (not timed below): {generate:.1f} s")
+
+        plan = class_variants(assignments, args.learners)
+        graded_forms, own = {}, {}
+        for (learner, assignment), variant in plan.items():
+            source = nbformat.read(next((seq_root / "solutions" / assignment).glob("*.ipynb")), as_version=4)
+            release_path = next((seq_root / "notebooks" / assignment).glob("*.ipynb"))
+            release = nbformat.read(release_path, as_version=4)
+            submission, graded = variant.build(source, release)
+            folder = seq_root / "grading" / "submitted" / learner / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(submission, folder / release_path.name)
+            graded_forms.setdefault(variant, graded)
+        par_root = where / "parallel"
+        shutil.copytree(seq_root, par_root)
+
+        print(f"own cell time of the {len(graded_forms)} distinct submissions (nbclient, one kernel each) ...",
+              flush=True)
+        for variant, graded in graded_forms.items():
+            own[variant] = own_cell_seconds(graded, seq_root / "solutions" / variant.assignment)
+
+        print(f"sequential: nbgrader autograde, one assignment after the other ... (load {load_average()})",
+              flush=True)
+        seq_times = {}
+        for assignment in assignments:
+            seq_times[assignment] = nbgrader(seq_root, "autograde", assignment, "--force")
+        sequential = sum(seq_times.values())
+
+        print(f"parallel: {args.jobs} nbgrader processes ... (load {load_average()})", flush=True)
+        start = time.perf_counter()
+        workers = autograde_parallel(par_root, assignments, args.jobs)
+        parallel = time.perf_counter() - start
+        busy = sum(w.seconds for w in workers)
+        load_after = load_average()
+
+        seq_scores, par_scores = scores(seq_root, assignments), scores(par_root, assignments)
+        differ = sorted(k for k in seq_scores.keys() | par_scores.keys() if seq_scores.get(k) != par_scores.get(k))
+        n_cells = sum(1 for k in seq_scores if k[2] != "flagged")
+
+        print()
+        print(f"{'assignment':<22} {'notebooks':>9} {'sequential s':>12} {'s/notebook':>10} "
+              f"{'own cells s':>11} {'overhead s':>10}")
+        total_own = 0.0
+        for assignment in assignments:
+            subs = [v for (learner, a), v in plan.items() if a == assignment]
+            own_sum = sum(own[v] for v in subs)
+            total_own += own_sum
+            print(f"{assignment:<22} {len(subs):9d} {seq_times[assignment]:12.1f} "
+                  f"{seq_times[assignment] / len(subs):10.2f} {own_sum / len(subs):11.2f} "
+                  f"{(seq_times[assignment] - own_sum) / len(subs):10.2f}")
+        n = len(plan)
+        per_100 = 100 / args.learners / 60
+        seq_overhead = (sequential - total_own) / n
+        par_overhead = (busy - total_own) / n
+        print()
+        print(f"{'mode':<40} {'wall s':>8} {'min/100 learners':>16} {'s/notebook':>10} {'overhead s':>10}")
+        print(f"{'sequential nbgrader autograde':<40} {sequential:8.1f} {sequential * per_100:16.2f} "
+              f"{sequential / n:10.2f} {seq_overhead:10.2f}")
+        print(f"{f'parallel, {len(workers)} nbgrader processes':<40} {parallel:8.1f} {parallel * per_100:16.2f} "
+              f"{busy / n:10.2f} {par_overhead:10.2f}")
+        print(f"(s/notebook: grading seconds per submitted notebook, for parallel the workers' busy seconds; "
+              f"own cells: {total_own / n:.2f} s per notebook on average)")
+        print(f"speed-up: {sequential / parallel:.2f}x on {os.cpu_count()} cores; "
+              f"scores compared: {n} submissions, {n_cells} graded cells: "
+              f"{'identical' if not differ else f'{len(differ)} DIFFER'}")
+        for key in differ[:10]:
+            print(f"  {key}: sequential {seq_scores.get(key)} parallel {par_scores.get(key)}")
+        print(f"load average after: {load_after}")
+        print(f"minutes_per_100_learners={parallel * per_100:.2f} sequential={sequential * per_100:.2f} "
+              f"overhead_s={par_overhead:.2f}")
+        if differ:
+            sys.exit(1)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(where, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
