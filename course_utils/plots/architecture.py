@@ -35,6 +35,14 @@ def plot_templates(W, scores_note=""):
     return fig
 
 
+def readable(count: int) -> str:
+    """7850 -> '7,850'; 174604259328 -> '174.6 billion'."""
+    for size, word in [(1e9, "billion"), (1e6, "million")]:
+        if count >= size:
+            return f"{count / size:,.1f} {word}"
+    return f"{count:,}"
+
+
 def plot_parameter_counts(table, reference_totals):
     """Left: parameters per layer. Right: this network's total beside others on a log scale.
 
@@ -45,6 +53,7 @@ def plot_parameter_counts(table, reference_totals):
     fig, (layers_ax, log_ax) = plt.subplots(1, 2, figsize=(9.5, 3.4), gridspec_kw={"width_ratios": [1.2, 1]})
     labels = [f"{a}→{b}" for a, b, _ in table]
     bars = layers_ax.bar(range(len(table)), table[:, 2], color="tab:blue")
+    layers_ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:,.0f}")
     layers_ax.bar_label(bars, labels=[f"{p:,}" for p in table[:, 2]], fontsize=8)
     layers_ax.set_xticks(range(len(table)), labels, fontsize=8, rotation=20 if len(table) > 4 else 0)
     layers_ax.set(ylabel="parameters", title="parameters per layer")
@@ -52,7 +61,7 @@ def plot_parameter_counts(table, reference_totals):
     names = ["this network", *reference_totals]
     totals = [int(table[:, 2].sum()), *reference_totals.values()]
     bars = log_ax.barh(names, totals, color=["tab:blue"] + ["0.55"] * len(reference_totals))
-    log_ax.bar_label(bars, labels=[f"{t:,.3g}" if t >= 1e6 else f"{t:,}" for t in totals], fontsize=8, padding=2)
+    log_ax.bar_label(bars, labels=[readable(t) for t in totals], fontsize=8, padding=2)
     log_ax.set(xscale="log", xlim=(1, max(totals) * 1e3), xlabel="parameters (log scale)", title="totals")
     log_ax.invert_yaxis()
     fig.tight_layout()

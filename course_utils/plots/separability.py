@@ -77,3 +77,25 @@ def plot_width_tradeoff(widths, accuracies, parameters):
     ax.set_title("Too narrow cannot bend enough; past a point, width only adds parameters", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_hidden_lines(X, y, params, grid, title=""):
+    """The decision region of a one-hidden-layer model with each hidden ReLU's line z_j = 0 dashed.
+
+    Each ReLU is "on" on one side of its line; the output combines these answers.
+    """
+    xx, yy, scores = grid
+    fig, ax = plt.subplots(figsize=(4.6, 4.6))
+    draw_regions(ax, xx, yy, scores)
+    W1, b1 = np.asarray(params["W1"]), np.asarray(params["b1"])
+    t = np.linspace(-3, 3, 2)
+    for j in range(W1.shape[1]):
+        w, c = W1[:, j], b1[j]
+        if abs(w[1]) > abs(w[0]):   # solve w0 x + w1 y + c = 0 for the steeper coordinate
+            ax.plot(t, -(w[0] * t + c) / w[1], "--", color="0.35", lw=1)
+        else:
+            ax.plot(-(w[1] * t + c) / w[0], t, "--", color="0.35", lw=1)
+    draw_points(ax, X, y)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -29,10 +29,12 @@ def parse_layer_sizes(text: str) -> tuple[list[int] | None, str | None]:
 
 def table_html(sizes: list[int]) -> str:
     """The per-layer table: layer, inputs × outputs + biases, parameters; and the total."""
-    rows = "".join(f"<tr><td>{i}</td><td>{a:,} × {b:,} + {b:,}</td><td style='text-align:right'>{p:,}</td></tr>"
+    cell = "style='padding:2px 14px'"
+    right = "style='padding:2px 14px; text-align:right'"
+    rows = "".join(f"<tr><td {cell}>{i}</td><td {cell}>{a:,} × {b:,} + {b:,}</td><td {right}>{p:,}</td></tr>"
                    for i, (a, b, p) in enumerate(parameter_table(sizes), start=1))
-    return ("<table><tr><th>layer</th><th>weights + biases</th><th>parameters</th></tr>"
-            f"{rows}<tr><td><b>total</b></td><td></td><td style='text-align:right'>"
+    return (f"<table><tr><th {cell}>layer</th><th {cell}>weights + biases</th><th {right}>parameters</th></tr>"
+            f"{rows}<tr><td {cell}><b>total</b></td><td></td><td {right}>"
             f"<b>{count_parameters(sizes):,}</b></td></tr></table>")
 
 
@@ -54,8 +56,8 @@ def parameter_counter(sizes: str = "784, 256, 128, 10") -> widgets.VBox:
             return
         count = count_parameters(parsed)
         ratio = REFERENCE_TOTALS["GPT-3"] / count
-        total.value = (f"<code>total: {count:,} parameters | GPT-3 has {REFERENCE_TOTALS['GPT-3']:,}, "
-                       f"{ratio:,.0f} times as many</code>")
+        total.value = (f"<code>total: {count:,} parameters | GPT-3 has about 175 billion "
+                       f"({REFERENCE_TOTALS['GPT-3']:,} counted), {ratio:,.0f} times as many</code>")
         table.value = table_html(parsed)
         with plot:
             plot.clear_output(wait=True)
