@@ -26,12 +26,12 @@ def train_network(X, y, width, lr=0.1, n_steps=1000, seed=0):
             grads = {"W": X.T @ dout, "b": dout.sum(axis=0)}
         else:
             Z = X @ params["W1"] + params["b1"]
-            H = np.maximum(0, Z)
-            out = H @ params["W2"] + params["b2"]
+            A = np.maximum(0, Z)
+            out = A @ params["W2"] + params["b2"]
             dout = 2 * (out - Y) / N
-            dH = dout @ params["W2"].T
-            dZ = dH * (dH > 0)
-            grads = {"W2": H.T @ dout, "b2": dout.sum(axis=0), "W1": X.T @ dZ, "b1": dZ.sum(axis=0)}
+            dA = dout @ params["W2"].T
+            dZ = dA * (dA > 0)
+            grads = {"W2": A.T @ dout, "b2": dout.sum(axis=0), "W1": X.T @ dZ, "b1": dZ.sum(axis=0)}
         params = {name: params[name] - lr * grads[name] for name in params}
     return params
 ''',
