@@ -32,10 +32,10 @@ c.OverwriteCells.add_missing_cells = True
 # nbgrader restores them. Feedback never shows hidden-test code.
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern,
     LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
-from course_utils.grading import HideHiddenTests, IntegrityCheck, SandboxExecute  # noqa: E402
+from course_utils.grading import DeduplicateIds, HideHiddenTests, IntegrityCheck, SandboxExecute  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, IntegrityCheck, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]

@@ -101,7 +101,10 @@ def _describe(value) -> str:
         return "None"
     if _isinstance(value, _ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
-    return f"a {_type(value).__name__}"
+    name = _type(value).__name__
+    if name in ("dict", "set", "str", "tuple", "list", "function", "module", "bytes", "complex"):
+        return f"a {name}"
+    return f"an object of type {name}"
 
 
 def as_number_array(value, what: str, expected: np.ndarray) -> tuple[np.ndarray | None, str | None]:

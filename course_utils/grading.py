@@ -47,6 +47,7 @@ from nbformat.notebooknode import NotebookNode
 from traitlets import Integer, Unicode
 
 from nbgrader import utils
+from nbgrader.preprocessors import DeduplicateIds as _DeduplicateIds
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from course_utils.grading_sandbox import Capture, read_frame, write_frame
@@ -576,6 +577,22 @@ def integrity_rows(root: Path, assignment: str | None = None) -> list[dict]:
         for finding in report["findings"]:
             rows.append({"assignment": report["assignment"], "student": report["student"], **finding})
     return rows
+
+
+class DeduplicateIds(_DeduplicateIds):
+    """nbgrader's DeduplicateIds (the last cell with a grade id keeps it), without its crash.
+
+    nbgrader empties the metadata of the earlier copies, and then ``OverwriteCells`` with
+    ``add_missing_cells`` fails on those cells (KeyError 'grade_id') and the learner is not
+    graded at all. Here the earlier copies lose the ``nbgrader`` key entirely: ordinary cells.
+    """
+
+    def preprocess(self, nb, resources):
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:
+            if "nbgrader" in cell.metadata and not cell.metadata["nbgrader"]:
+                del cell.metadata["nbgrader"]
+        return nb, resources
 
 
 # ---- feedback ----------------------------------------------------------------------------

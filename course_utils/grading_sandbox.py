@@ -21,6 +21,7 @@ import base64
 import hashlib
 import io
 import json
+import linecache
 import os
 import pickle
 import struct
@@ -119,7 +120,7 @@ class Sandbox:
             array = np.asarray(value)
             if array.dtype.kind in "biufcUSmM":
                 buffer = io.BytesIO()
-                np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+                np.save(buffer, array, allow_pickle=False)  # keeps 0-d arrays 0-d
                 return {"npy": base64.b64encode(buffer.getvalue()).decode("ascii"),
                         "scalar": not isinstance(value, np.ndarray)}
         return self.handle(value)
@@ -172,7 +173,9 @@ class Sandbox:
         name = request["name"]
         source = request["source"]
         try:
-            code = compile(self.transform(source), f"<cell {name}>", "exec")
+            python, filename = self.transform(source), f"<cell {name}>"
+            linecache.cache[filename] = (len(python), None, python.splitlines(True), filename)  # lines in messages
+            code = compile(python, filename, "exec")
             self.shell.user_ns["__name__"] = "__main__"
             exec(code, self.namespace)
         except BaseException as error:  # SystemExit and KeyboardInterrupt too: the learner's code
@@ -221,7 +224,7 @@ def fingerprint(value, depth: int = 0):
     import numpy as np
 
     if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
-        return ("array", value.shape, str(value.dtype), hashlib.blake2b(np.ascontiguousarray(value).tobytes(),
+        return ("array", value.shape, str(value.dtype), hashlib.blake2b(value.tobytes(),
                                                                         digest_size=16).digest())
     if type(value) in (list, tuple) and depth < MAX_DEPTH:
         return (type(value).__name__, tuple(fingerprint(v, depth + 1) for v in value))
