@@ -694,3 +694,20 @@ def export_csv(db_url: str, course_id: str, root: Path, target) -> list[dict]:
     for row in rows:
         writer.writerow(row)
     return rows
+
+
+def score_table(root: Path, assignment: str, course_id: str = "learning-from-mistakes") -> list[str]:
+    """Lines for the terminal: each learner's score on ``assignment``, cell by cell."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    lines = []
+    with Gradebook(f"sqlite:///{Path(root) / 'grading' / 'gradebook.db'}", course_id) as gradebook:
+        for student in gradebook.students:
+            try:
+                submission = gradebook.find_submission(assignment, student.id)
+            except MissingEntry:
+                continue
+            cells = ", ".join(f"{g.name} {g.score:g}/{g.max_score:g}" for n in submission.notebooks for g in n.grades)
+            flag = "  FLAGGED" if any(n.flagged for n in submission.notebooks) else ""
+            lines.append(f"  {student.id:<24} {submission.score:g} / {submission.max_score:g}   ({cells}){flag}")
+    return lines
