@@ -194,25 +194,88 @@ class SandboxTimeout(Exception):
     pass
 
 
+class _Zygote:
+    """A process that has imported the course's libraries and forks one sandbox per learner."""
+
+    def __init__(self, preload: list[str]):
+        import socket
+
+        self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "course_utils.grading_sandbox", "--zygote", str(theirs.fileno()), *preload],
+            pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+
+    def spawn(self, cwd: str, output_limit: int) -> tuple[int, Any, Any]:
+        import socket
+        import struct
+
+        to_child, from_child = os.pipe(), os.pipe()
+        try:
+            socket.send_fds(self.socket, [json.dumps({"cwd": cwd, "output_limit": output_limit}).encode()],
+                            [to_child[0], from_child[1]])
+            reply = b""
+            while len(reply) < 8:
+                chunk = self.socket.recv(8 - len(reply))
+                if not chunk:
+                    raise OSError("the sandbox factory stopped")
+                reply += chunk
+        finally:
+            os.close(to_child[0])
+            os.close(from_child[1])
+        (pid,) = struct.unpack(">q", reply)
+        return pid, os.fdopen(to_child[1], "wb"), os.fdopen(from_child[0], "rb")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.socket.close()
+        with contextlib.suppress(Exception):
+            self.process.wait(timeout=5)
+
+
+_ZYGOTE: _Zygote | None = None
+
+
+def _sandbox_factory(preload: list[str]) -> _Zygote | None:
+    """The shared sandbox factory (POSIX only), started on first use; None where it cannot work."""
+    global _ZYGOTE
+    if os.name != "posix" or not hasattr(__import__("socket"), "send_fds") or os.environ.get("COURSE_NO_ZYGOTE"):
+        return None
+    if _ZYGOTE is None or _ZYGOTE.process.poll() is not None:
+        _ZYGOTE = _Zygote(preload)
+    return _ZYGOTE
+
+
 class LearnerProcess:
     """One sandbox process running one learner's notebook."""
 
-    def __init__(self, cwd: str, timeout: float):
+    def __init__(self, cwd: str, timeout: float, output_limit: int = 20000, preload: list[str] | None = None):
         self.cwd, self.timeout = cwd, timeout
         self.deadline = None
         self.dead = False
         self.callbacks: dict[int, Any] = {}
-        env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "course_utils.grading_sandbox"], cwd=cwd, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.popen = None
+        factory = _sandbox_factory(preload or []) if preload is not None else None
+        if factory is not None:
+            try:
+                self.pid, self.stdin, self.stdout = factory.spawn(os.path.abspath(cwd), output_limit)
+                return
+            except OSError:
+                factory.close()
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COURSE_OUTPUT_LIMIT=str(output_limit))
+        self.popen = subprocess.Popen([sys.executable, "-m", "course_utils.grading_sandbox"], cwd=cwd, env=env,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)
+        self.pid, self.stdin, self.stdout = self.popen.pid, self.popen.stdin, self.popen.stdout
 
     # -- low level
     def _send(self, message: dict) -> None:
         if self.dead:
             raise SandboxDied()
         try:
-            write_frame(self.proc.stdin, pickle.dumps(message))
+            write_frame(self.stdin, pickle.dumps(message))
         except (BrokenPipeError, OSError):
             self.kill()
             raise SandboxDied()
@@ -220,12 +283,12 @@ class LearnerProcess:
     def _receive(self) -> dict:
         remaining = None if self.deadline is None else self.deadline - time.monotonic()
         if remaining is not None:
-            ready, _, _ = select.select([self.proc.stdout], [], [], max(remaining, 0))
+            ready, _, _ = select.select([self.stdout], [], [], max(remaining, 0))
             if not ready:
                 self.kill()
                 raise SandboxTimeout()
         try:
-            return json.loads(read_frame(self.proc.stdout))
+            return json.loads(read_frame(self.stdout))
         except (EOFError, OSError, ValueError):
             self.kill()
             raise SandboxDied()
@@ -270,10 +333,11 @@ class LearnerProcess:
     def kill(self) -> None:
         self.dead = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, 9)
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=5)
-        for stream in (self.proc.stdin, self.proc.stdout):
+            os.killpg(self.pid, 9)
+        if self.popen is not None:
+            with contextlib.suppress(Exception):
+                self.popen.wait(timeout=5)
+        for stream in (self.stdin, self.stdout):
             with contextlib.suppress(Exception):
                 stream.close()
 
@@ -389,11 +453,10 @@ class SandboxExecute(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict):
         cwd = resources.get("metadata", {}).get("path") or os.getcwd()
-        os.environ["COURSE_OUTPUT_LIMIT"] = str(self.output_limit)
         self.cwd = cwd
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoMagic}
         self.replay: list[tuple[str, str]] = []
-        self.reserved = self._instructor_names(nb)
+        self.reserved, self.preload = self._instructor_names(nb)
         self.learner = self._start()
         try:
             for index, cell in enumerate(nb.cells):
@@ -405,13 +468,16 @@ class SandboxExecute(NbGraderPreprocessor):
         return nb, resources
 
     def _start(self) -> LearnerProcess:
-        learner = LearnerProcess(self.cwd, self.timeout)
+        learner = self._new_process()
         for name, source in self.replay:  # rebuild the learner's state after a crash or a timeout
             with contextlib.suppress(SandboxDied, SandboxTimeout):
                 learner.exec_cell(name, source)
             if learner.dead:
-                learner = LearnerProcess(self.cwd, self.timeout)
+                learner = self._new_process()
         return learner
+
+    def _new_process(self) -> LearnerProcess:
+        return LearnerProcess(self.cwd, self.timeout, self.output_limit, preload=self.preload)
 
     def _run_cell(self, cell: NotebookNode, index: int) -> None:
         label = _cell_label(cell, index)
@@ -444,9 +510,10 @@ class SandboxExecute(NbGraderPreprocessor):
             cell.outputs.append(_error_output(reply["ename"], reply["evalue"] + reply.get("learner_line", "")))
 
     @staticmethod
-    def _instructor_names(nb: NotebookNode) -> set[str]:
-        """Names the instructor's locked cells bind: never taken from the learner's process."""
-        names = set()
+    def _instructor_names(nb: NotebookNode) -> tuple[set[str], list[str]]:
+        """Names the instructor's locked cells bind (never taken from the learner's process),
+        and the modules they import (imported once by the sandbox factory)."""
+        names, modules = set(), ["numpy", "IPython.core.interactiveshell", "IPython.core.inputtransformer2"]
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or not meta.get("locked") or meta.get("solution") or meta.get("grade"):
@@ -455,11 +522,15 @@ class SandboxExecute(NbGraderPreprocessor):
                 for node in ast.walk(ast.parse(_python_source(cell.source))):
                     if isinstance(node, (ast.Import, ast.ImportFrom)):
                         names.update((a.asname or a.name).split(".")[0] for a in node.names)
+                        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                            modules.append(node.module)
+                        elif isinstance(node, ast.Import):
+                            modules.extend(a.name for a in node.names)
                     elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                         names.add(node.id)
                     elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                         names.add(node.name)
-        return names
+        return names, modules
 
     def _run_here(self, source: str, label: str) -> BaseException | None:
         """Run an instructor cell in this process; names it lacks come from the learner's process."""

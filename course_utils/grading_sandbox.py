@@ -88,8 +88,12 @@ class Sandbox:
         from IPython.core.inputtransformer2 import TransformerManager
         from IPython.core.interactiveshell import InteractiveShell
 
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False  # no history file shared between learners
         self.transform = TransformerManager().transform_cell
-        self.shell = InteractiveShell.instance()
+        self.shell = InteractiveShell.instance(config=config)
         self.namespace = self.shell.user_ns
         self.stdout, self.stderr = Capture(), Capture()
         sys.stdout, sys.stderr = self.stdout, self.stderr
@@ -243,8 +247,60 @@ def main() -> None:
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
+    sys.path[0] = os.getcwd()  # the learner's folder, as in a kernel started there
     Sandbox(channel_in, channel_out).serve()
 
 
+def zygote(control_fd: int, preload: list[str]) -> None:
+    """Import the course's libraries once, then fork one fresh sandbox per learner on request.
+
+    Every sandbox starts from this untouched state (a learner's changes stay in their own
+    forked copy) without paying for the imports again. Requests arrive on a Unix socket:
+    the sandbox's two pipe ends (SCM_RIGHTS) and ``{"cwd", "output_limit"}``; the reply is
+    the sandbox's process id (it leads its own session, so the grader can kill its group).
+    """
+    import importlib
+    import signal
+    import socket
+
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a missing optional library only costs the speed-up
+            pass
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished sandboxes are reaped automatically
+    control = socket.socket(fileno=control_fd)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 65536, 2)
+        except OSError:
+            return
+        if not message:
+            return  # the grader has gone
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.setsid()
+                os.chdir(request["cwd"])
+                global OUTPUT_LIMIT
+                OUTPUT_LIMIT = int(request["output_limit"])
+                os.dup2(fds[0], 0)
+                os.dup2(fds[1], 1)
+                for fd in fds:
+                    os.close(fd)
+                main()
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(struct.pack(">q", pid))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--zygote"]:
+        zygote(int(sys.argv[2]), sys.argv[3:])
+    else:
+        main()

@@ -139,3 +139,14 @@ def test_a_cell_that_loops_times_out(tmp_path):
 def test_sandbox_errors_raised_as_learner_code_errors_carry_a_message():
     error = LearnerCodeError("x", "did something")
     assert error.course_message == "did something"
+
+
+def test_sandboxes_forked_from_the_factory_start_pristine_and_apart(tmp_path):
+    first = LearnerProcess(str(tmp_path), timeout=20, preload=["numpy"])
+    first.exec_cell("patch", "import numpy as np\nnp.allclose = lambda *a, **k: True\nsecret = 42\n")
+    second = LearnerProcess(str(tmp_path), timeout=20, preload=["numpy"])
+    second.exec_cell("look", "import numpy as np\nclean = not np.allclose(1.0, 2.0)\n")
+    assert second.lookup(["clean", "secret"]) == {"clean": True}  # no patch, no neighbour's variables
+    assert first.pid != second.pid
+    first.kill()
+    second.kill()
