@@ -300,7 +300,14 @@ def main() -> None:
     p.add_argument("--output", help="export: the CSV file to write")
     p.add_argument("--course", default=str(ROOT), help=argparse.SUPPRESS)  # tests grade a copy of the course
     p.set_defaults(func=command_grade)
-    args = parser.parse_args()
+    # Options after `open` or `test` belong to jupyter lab or pytest (e.g. `--port 8890`, `-k loss`).
+    args, passthrough = parser.parse_known_args()
+    if passthrough and args.command not in ("open", "test"):
+        parser.error(f"unrecognized arguments: {' '.join(passthrough)}")
+    if args.command == "open":
+        args.jupyter_args = passthrough + args.jupyter_args
+    if args.command == "test":
+        args.pytest_args = passthrough + args.pytest_args
     args.func(args)
 
 
