@@ -5,6 +5,7 @@
     python3 course.py test        # set up, then the whole test suite (extra args go to pytest)
     python3 course.py release     # regenerate notebooks/ from solutions/ (maintainers)
     python3 course.py instructor on|off   # show or hide nbgrader's instructor tools
+    python3 course.py grade release|collect|autograde|feedback|export   # an instructor's grading steps
 
 Only the standard library is used here, because this file runs before anything is
 installed: it creates a virtual environment (``.venv`` or ``$COURSE_VENV``), installs
@@ -196,6 +197,81 @@ def command_instructor(args: argparse.Namespace) -> None:
         " (restart JupyterLab to see the change)")
 
 
+# ---- grade: the instructor's workflow ---------------------------------------------
+
+def nbgrader_in(course: Path, *args: str, log: Path | None = None) -> None:
+    """Run nbgrader from the course folder (it reads nbgrader_config.py only from there)."""
+    command = [str(venv_python()), "-m", "nbgrader", *args]
+    if log is None:
+        run(command, cwd=course)
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as handle:
+        result = subprocess.run(command, cwd=course, stdout=handle, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        say(f"nbgrader {args[0]} reported errors: see {log}")
+        sys.exit(result.returncode)
+
+
+def course_assignments(course: Path) -> list[str]:
+    return sorted(p.parent.name for p in (course / "solutions").glob("*/*.ipynb"))
+
+
+def submitted_assignments(course: Path) -> list[str]:
+    return sorted({p.name for p in (course / "grading" / "submitted").glob("*/*") if p.is_dir()})
+
+
+def command_grade(args: argparse.Namespace) -> None:
+    ensure_environment([])
+    reexec_in_venv()
+    course = Path(args.course).resolve()
+    # nbgrader runs the `alembic` command of its own environment: it must be on PATH.
+    if not os.environ.get("PATH", "").startswith(str(venv_python().parent)):
+        os.environ["PATH"] = f"{venv_python().parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    grading = course / "grading"
+    grading.mkdir(exist_ok=True)  # sqlite will not create the gradebook's folder
+    if args.step == "release":
+        for assignment in args.assignments or course_assignments(course):
+            nbgrader_in(course, "generate_assignment", assignment, "--force", "--log-level=WARN")
+            say(f"released notebooks/{assignment} and registered it in the gradebook")
+    elif args.step == "collect":
+        from course_utils.grading import collect
+
+        if not args.path:
+            sys.exit("grade collect needs the folder or .zip of submissions")
+        pairs = collect(Path(args.path), grading / "submitted", args.assignments or course_assignments(course))
+        for student, assignment in pairs:
+            say(f"collected {student} / {assignment}")
+        say(f"{len(pairs)} submission(s) in {grading / 'submitted'}")
+    elif args.step == "autograde":
+        from course_utils.grading import integrity_rows, score_table
+
+        for assignment in args.assignments or submitted_assignments(course):
+            log = grading / "logs" / f"autograde-{assignment}.log"
+            if args.jobs > 1:
+                from course_utils.grading_parallel import autograde_parallel
+
+                autograde_parallel(course, assignment, args.jobs, log, python=str(venv_python()))
+            else:
+                nbgrader_in(course, "autograde", assignment, "--force", log=log)
+            say(f"autograded {assignment} (nbgrader's log: {log})")
+            for line in score_table(course, assignment):
+                print(line)
+            for row in integrity_rows(course, assignment):
+                say(f"FLAGGED {row['student']} / {row['assignment']}: {row['cell']}: {row['problem']}")
+    elif args.step == "feedback":
+        for assignment in args.assignments or submitted_assignments(course):
+            nbgrader_in(course, "generate_feedback", assignment, "--force", "--log-level=WARN")
+            say(f"feedback for {assignment}: {grading / 'feedback'}/<learner>/{assignment}/*.html")
+    elif args.step == "export":
+        from course_utils.grading import export_csv
+
+        target = Path(args.output or grading / "grades.csv")
+        with open(target, "w", newline="") as handle:
+            rows = export_csv(f"sqlite:///{grading / 'gradebook.db'}", "learning-from-mistakes", course, handle)
+        say(f"{len(rows)} row(s) written to {target}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +287,19 @@ def main() -> None:
     p = sub.add_parser("instructor", help="show or hide nbgrader's instructor tools")
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=command_instructor)
+    p = sub.add_parser("grade", help="an instructor's grading steps, in order",
+                       description="release: register the assignments in the gradebook and regenerate notebooks/; "
+                                   "collect PATH: copy a folder or .zip of submissions (one folder per learner) in; "
+                                   "autograde: grade every submission (--jobs N: N learners at a time); "
+                                   "feedback: one HTML page per learner, without hidden tests; "
+                                   "export: grades as CSV (default grading/grades.csv).")
+    p.add_argument("step", choices=["release", "collect", "autograde", "feedback", "export"])
+    p.add_argument("path", nargs="?", help="collect: the folder or .zip of submissions")
+    p.add_argument("--assignment", dest="assignments", action="append", help="only this assignment (repeatable)")
+    p.add_argument("--jobs", type=int, default=1, help="autograde: learners graded at the same time")
+    p.add_argument("--output", help="export: the CSV file to write")
+    p.add_argument("--course", default=str(ROOT), help=argparse.SUPPRESS)  # tests grade a copy of the course
+    p.set_defaults(func=command_grade)
     # Options after `open` or `test` belong to jupyter lab or pytest (e.g. `--port 8890`, `-k loss`).
     args, passthrough = parser.parse_known_args()
     if passthrough and args.command not in ("open", "test"):

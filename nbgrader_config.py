@@ -19,7 +19,28 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Per cell, not per notebook. The longest graded cell (training in 07_mnist) takes
 # about 15 s; 60 s leaves room for a slow machine while an endless loop in a learner's
 # function still costs only that cell.
-c.Execute.timeout = 60
+c.Execute.timeout = 60  # nbgrader's own kernel run (validate); autograde uses SandboxExecute
 c.Execute.interrupt_on_timeout = True
 # A learner who deleted a test cell gets it back, and graded, instead of "needs manual grade".
 c.OverwriteCells.add_missing_cells = True
+
+# ---- grading an instructor can trust (see course_utils/grading.py) --------------------
+# The learner's cells run in a sandbox process; graded test cells run in nbgrader's own
+# process with the instructor's locked cells only, so nothing a learner writes (a patched
+# np.allclose, a shadowed check, an object whose == is always true, sys.exit, os._exit)
+# can change a verdict. Edited, deleted or duplicated locked cells are reported before
+# nbgrader restores them. Feedback never shows hidden-test code.
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern,
+    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+
+from course_utils.grading import DeduplicateIds, HideHiddenTests, IntegrityCheck, SandboxExecute  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [ClearOutput, IntegrityCheck, DeduplicateIds, OverwriteKernelspec,
+                                      OverwriteCells, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.SandboxExecute.timeout = 60          # seconds per cell, as c.Execute.timeout above
+c.SandboxExecute.output_limit = 20000  # characters of printed output kept per cell
+c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

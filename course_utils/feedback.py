@@ -60,6 +60,9 @@ def signature(name: str, args: Sequence[Any], arg_names: Sequence[str] | None) -
 
 def _learner_line(error: BaseException) -> str:
     """The last traceback line that is not in this package or a library: the learner's."""
+    remote = getattr(error, "learner_line", None)  # the learner's code ran in the grading sandbox
+    if _isinstance(remote, _str):
+        return remote
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if not f.filename.startswith(PACKAGE_DIR) and "site-packages" not in f.filename]
     if not frames:
@@ -81,7 +84,13 @@ def call_learner(fn: Callable, *args, name: str | None = None, arg_names=None):
              f"with your code, then run its cell again.")
     except RecursionError as error:
         fail(f"{FAIL_MARK}: {label} called itself without end (RecursionError).{_learner_line(error)}")
+    except SystemExit:
+        fail(f"{FAIL_MARK}: {label} called sys.exit(): a graded function must return its result, "
+             f"not end the program.")
     except Exception as error:  # the learner's bug, reported in words, never re-raised raw
+        said = getattr(error, "course_message", None)  # set by the grading sandbox (timeout, crash)
+        if _isinstance(said, _str):
+            fail(f"{FAIL_MARK}: {label} {said}{_learner_line(error)}")
         fail(f"{FAIL_MARK}: {label} raised {_type(error).__name__}: {error}{_learner_line(error)}")
 
 
@@ -92,7 +101,10 @@ def _describe(value) -> str:
         return "None"
     if _isinstance(value, _ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
-    return f"a {_type(value).__name__}"
+    name = _type(value).__name__
+    if name in ("dict", "set", "str", "tuple", "list", "function", "module", "bytes", "complex"):
+        return f"a {name}"
+    return f"an object of type {name}"
 
 
 def as_number_array(value, what: str, expected: np.ndarray) -> tuple[np.ndarray | None, str | None]:
