@@ -10,10 +10,26 @@ same code as the sequential run, so the scores are the same.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+# Thread pools of numerical libraries, sized to the worker's share of the cores: N
+# workers that each let OpenBLAS start one thread per core oversubscribe the machine,
+# and a learner's training cell can then miss its per-cell timeout.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker_environment(jobs: int, cores: int | None = None) -> dict:
+    """os.environ with each worker's BLAS/OpenMP threads = cores // jobs (an explicit setting wins)."""
+    env = dict(os.environ)
+    threads = str(max(1, (cores or os.cpu_count() or 1) // max(1, jobs)))
+    for name in THREAD_VARIABLES:
+        env.setdefault(name, threads)
+    return env
+
 
 GRADE_FIELDS = ("auto_score", "manual_score", "extra_credit", "needs_manual_grade")
 COMMENT_FIELDS = ("auto_comment", "manual_comment")
@@ -46,8 +62,8 @@ def autograde_parallel(course: Path, assignment: str, jobs: int, log: Path, pyth
         command = [python, "-m", "nbgrader", "autograde", assignment, "--force",
                    f"--CourseDirectory.submitted_directory={folder / 'submitted'}",
                    f"--CourseDirectory.db_url=sqlite:///{folder / 'gradebook.db'}"]
-        workers.append((folder, group, output, subprocess.Popen(command, cwd=course, stdout=output,
-                                                                  stderr=subprocess.STDOUT)))
+        workers.append((folder, group, output, subprocess.Popen(command, cwd=course, env=worker_environment(jobs),
+                                                                  stdout=output, stderr=subprocess.STDOUT)))
     failed = []
     for folder, group, output, process in workers:
         if process.wait() != 0:
