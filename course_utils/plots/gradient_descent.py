@@ -59,8 +59,10 @@ def plot_valley(path, lr: float, show_curve: bool = True):
     # Right: the loss after each step, the meter we would watch while training.
     losses = valley_loss(path)
     loss_ax.plot(np.arange(len(path)), losses, "o-", color="tab:orange", ms=4)
+    # A fixed scale from 0, so that a crawl looks like a crawl and a jump like a jump.
+    finite = losses[np.isfinite(losses)]
     loss_ax.set(xlabel="step", ylabel="loss", title="loss after each step",
-                xlim=(-0.5, max(10, len(path)) - 0.5))
+                xlim=(-0.5, max(10, len(path)) - 0.5), ylim=(0, max(top, float(finite.max()) * 1.05)))
     loss_ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

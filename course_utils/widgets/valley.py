@@ -26,7 +26,7 @@ def valley_readout(path: list[float], lr: float) -> str:
     return text + f"  |  learning rate {lr:g}"
 
 
-def valley(start: float = START, lr: float = 0.1) -> widgets.VBox:
+def valley(start: float = START, lr: float = 0.5) -> widgets.VBox:
     """Build the widget: Train Step, Reset, a learning-rate slider, a start slider, the picture."""
     style = dict(layout=widgets.Layout(width="420px"), style={"description_width": "110px"})
     lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0.5, step=0.05, readout_format=".3g",
