@@ -150,6 +150,16 @@ def _parts(box):
     return buttons.children[0], buttons.children[1], lr, start, readout
 
 
+def test_widget_can_hide_the_curve_and_keeps_its_walk():
+    box = valley()
+    train, _reset, _lr, _start, readout = _parts(box)
+    curve = box.children[0].children[2]
+    assert "valley-show-curve" in curve._dom_classes
+    train.click()
+    curve.value = False
+    assert "step 1" in readout.value
+
+
 def test_widget_train_step_reset_and_start_drive_the_readout():
     box = valley()
     train, reset, lr, start, readout = _parts(box)

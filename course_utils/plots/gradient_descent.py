@@ -46,7 +46,7 @@ def plot_valley(path, lr: float, show_curve: bool = True):
         w_next = w - lr * grad
         ax.annotate("", xy=(np.clip(w_next, lo, hi), loss), xytext=(w, loss),
                     arrowprops=dict(arrowstyle="->", color="tab:red", lw=2))
-        if lo <= w_next <= hi:
+        if show_curve and lo <= w_next <= hi:  # in the dark, where it lands is unknown until it gets there
             ax.plot([w_next], [valley_loss(w_next)], "o", ms=12, mfc="none", mec="tab:red", mew=1.5,
                     label=f"next step: {-lr * grad:+.3f}")
         ax.plot([w], [loss], "o", ms=14, color="tab:orange", mec="k", zorder=5, label=f"ball at w = {w:.3f}")

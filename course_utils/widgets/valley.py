@@ -35,6 +35,9 @@ def valley(start: float = START, lr: float = 0.5) -> widgets.VBox:
                                        description="start w0", continuous_update=False, **style)
     train = widgets.Button(description="Train Step", button_style="primary", icon="step-forward")
     reset = widgets.Button(description="Reset", icon="undo")
+    # Off: walk in the dark, seeing only what the ball has felt so far.
+    curve = widgets.Checkbox(value=True, description="show the whole curve", indent=False)
+    curve.add_class("valley-show-curve")
     readout = widgets.HTML()
     lr_slider.add_class("valley-lr")
     start_slider.add_class("valley-start")
@@ -48,7 +51,7 @@ def valley(start: float = START, lr: float = 0.5) -> widgets.VBox:
         readout.value = f"<code>{valley_readout(state['path'], lr_slider.value)}</code>"
         with plot:
             plot.clear_output(wait=True)
-            fig = plot_valley(state["path"], lr_slider.value)
+            fig = plot_valley(state["path"], lr_slider.value, show_curve=curve.value)
             display(fig)
             plt.close(fig)
 
@@ -64,7 +67,8 @@ def valley(start: float = START, lr: float = 0.5) -> widgets.VBox:
     reset.on_click(on_reset)
     start_slider.observe(on_reset, names="value")
     lr_slider.observe(lambda _change: redraw(), names="value")
+    curve.observe(lambda _change: redraw(), names="value")
     redraw()
-    box = widgets.VBox([widgets.HBox([train, reset]), lr_slider, start_slider, readout, plot])
+    box = widgets.VBox([widgets.HBox([train, reset, curve]), lr_slider, start_slider, readout, plot])
     box.add_class("valley")
     return box
