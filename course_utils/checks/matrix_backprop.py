@@ -220,7 +220,7 @@ def check_two_layer_forward(fn, X, params):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(f"{FAIL_MARK}: two_layer_forward(X, params) must return two values: Y_hat and the cache "
              f"that two_layer_backward will use.")
-    no_relu = ref.two_layer_forward(X, p, slope=1.0, at=ref.linear_forward(X, p["W1"], p["b1"]))
+    no_relu = ref.linear_forward(ref.linear_forward(X, p["W1"], p["b1"]), p["W2"], p["b2"])
     check(lambda *_: result[0], (X, params), ref.two_layer_forward(X, p), name="two_layer_forward",
           arg_names=("X", "params"), candidates={"relu_missing": no_relu}, hints=TWO_LAYER_HINTS,
           cause="Z1 = X @ W1 + b1, H = relu(Z1), Y_hat = H @ W2 + b2 (use your linear_forward and relu)")

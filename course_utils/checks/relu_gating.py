@@ -225,7 +225,7 @@ def check_table(table, cases=None) -> None:
             check(table["activation"]["backward"], (dz, z),
                   numerical_vjp(_frozen(relu_slope(z), z), {"z": _scalar(z)}, dz)["z"],
                   name="table['activation']['backward']", arg_names=("dy_hat", "z"), hints=HINTS, quiet=True,
-                  candidates={"mask_missing": _scalar(dz), "mask_ge_at_zero": _scalar(dz * relu_slope(z, "right")),
+                  candidates={"mask_ge_at_zero": _scalar(dz * relu_slope(z, "right")), "mask_missing": _scalar(dz),
                               "upstream_missing": relu_slope(_scalar(z))})
     for row in ROWS:
         given = table[row]["intuition"].strip().upper()
