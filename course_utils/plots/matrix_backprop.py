@@ -12,9 +12,10 @@ def plot_fan_out(deltas, w_row, products, total):
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     ax.set_axis_off()
-    ax.set(xlim=(-0.3, 3.4), ylim=(-0.4, 2.6))
-    hidden = (0.4, 1.1)
-    outputs = [(2.6, 2.1 - k) for k in range(3)]
+    ax.set(xlim=(-0.4, 5.6), ylim=(-0.4, 2.6))
+    ax.set_aspect("equal")  # round nodes
+    hidden = (0.6, 1.1)
+    outputs = [(4.2, 2.1 - k) for k in range(3)]
     largest = max(max(abs(p) for p in products), 1e-9)
     for k, (name, (x, y)) in enumerate(zip(CLASSES, outputs)):
         colour = "tab:red" if products[k] < 0 else "tab:blue"

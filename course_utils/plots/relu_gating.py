@@ -7,7 +7,7 @@ from course_utils.reference.relu_gating import relu
 
 def plot_gate(z, dout, dz, layer_z, layer_dout, layer_dz, z_range=3.0):
     """Left: relu(z) with the current pre-activation and its slope. Right: a layer's
-    upstream gradients and what passes each neuron's gate (off neurons hatched and labelled).
+    upstream gradients and what passes each neuron's gate (off neurons crossed and labelled).
 
     ``dz`` and ``layer_dz`` are the gradients after the gate, computed by the caller.
     Returns the matplotlib Figure.
@@ -29,15 +29,15 @@ def plot_gate(z, dout, dz, layer_z, layer_dout, layer_dz, z_range=3.0):
     bars.bar(index - width / 2, layer_dout, width, color="0.7", label="gradient arriving (dout)")
     gated = bars.bar(index + width / 2, layer_dz, width, color="tab:green", label="gradient passed (dz)")
     for i, (zi, bar) in enumerate(zip(layer_z, gated)):
-        if zi <= 0:
-            bar.set_hatch("//")
-            bar.set_edgecolor("tab:red")
+        if zi <= 0:  # blocked: a red cross where the passed gradient would be
+            bars.plot([i + width / 2], [0], marker="x", ms=10, mew=2.5, color="tab:red")
         bars.text(i, max(abs(np.max(layer_dout)), 0.5) * 1.15, f"z={zi:+.1f}\n{'on' if zi > 0 else 'OFF'}",
                   ha="center", va="bottom", fontsize=8)
     bars.axhline(0, color="0.5", lw=1)
     limit = max(np.max(np.abs(layer_dout)), 0.5) * 1.7
     bars.set(xticks=index, xticklabels=[f"neuron {i + 1}" for i in index], ylim=(-limit, limit),
              title="a layer: only neurons that fired pass the gradient")
+    bars.plot([], [], "x", color="tab:red", mew=2.5, label="blocked (neuron off)")
     bars.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     return fig
