@@ -56,10 +56,10 @@ SLIP_MESSAGES = {
                      "entries of Y_hat, so divide by Y_hat.size, not by the number of rows",
     "paths_not_summed": "one product per path is returned: the blame from the paths is added up "
                         "into one number (a dot product)",
-    "paths_averaged": "the result is K times too small: the blame from the paths is summed, "
+    "paths_averaged": "the result is C times too small (C outputs): the blame from the paths is summed, "
                       "not averaged",
     "bias_missing": "the bias b is not added: out = X @ W + b",
-    "relu_missing": "the ReLU is missing from the hidden layer: H = relu(X @ W1 + b1)",
+    "relu_missing": "the ReLU is missing from the hidden layer: A1 = relu(X @ W1 + b1)",
     "returned_mask": "this is the 0/1 mask (the derivative), not the ReLU's output: relu(z) keeps "
                      "positive entries and replaces the others by 0",
     "returned_relu": "this is relu(z) itself, not its derivative: the derivative is 1 where z > 0 "

@@ -16,12 +16,12 @@ LINEAR_IN_NET = ("linear-backward-answer", "two-layer-backward-test")
 
 SLIPS = [
     # (slip key, hints, answer cell, test cell, solution line, slipped line)
-    ("mask_missing", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dH * (Z1 > 0)", "dZ1 = dH"),
-    ("mask_wrong_array", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dH * (Z1 > 0)", "dZ1 = dH * (dH > 0)"),
-    ("mask_from_activation", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dH * (Z1 > 0)", "dZ1 = dH * cache2[0]"),
-    ("mask_from_activation", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dH * (Z1 > 0)", "dZ1 = dH * relu(Z1)"),
-    ("mask_ge_at_zero", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dH * (Z1 > 0)", "dZ1 = dH * (Z1 >= 0)"),
-    ("upstream_missing", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dH * (Z1 > 0)", "dZ1 = (Z1 > 0) * 1.0"),
+    ("mask_missing", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dA1 * (Z1 > 0)", "dZ1 = dA1"),
+    ("mask_wrong_array", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dA1 * (Z1 > 0)", "dZ1 = dA1 * (dA1 > 0)"),
+    ("mask_from_activation", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dA1 * (Z1 > 0)", "dZ1 = dA1 * cache2[0]"),
+    ("mask_from_activation", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dA1 * (Z1 > 0)", "dZ1 = dA1 * relu(Z1)"),
+    ("mask_ge_at_zero", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dA1 * (Z1 > 0)", "dZ1 = dA1 * (Z1 >= 0)"),
+    ("upstream_missing", TWO_LAYER_HINTS, *BACKWARD, "dZ1 = dA1 * (Z1 > 0)", "dZ1 = (Z1 > 0) * 1.0"),
     ("factor_2_missing", TWO_LAYER_HINTS, *BACKWARD, "2 * (Y_hat - Y) / Y_hat.size", "(Y_hat - Y) / Y_hat.size"),
     ("mse_mean_missing", TWO_LAYER_HINTS, *BACKWARD, "2 * (Y_hat - Y) / Y_hat.size", "2 * (Y_hat - Y)"),
     ("mse_rows_only", TWO_LAYER_HINTS, *BACKWARD, "2 * (Y_hat - Y) / Y_hat.size", "2 * (Y_hat - Y) / len(Y)"),
@@ -31,8 +31,8 @@ SLIPS = [
     ("dx_without_transpose", LINEAR_HINTS, *LINEAR, "dX = dout @ W.T", "dX = dout @ W"),
     ("dx_without_transpose", TWO_LAYER_HINTS, *LINEAR_IN_NET, "dX = dout @ W.T", "dX = dout @ W"),
     ("dx_without_transpose", TWO_LAYER_HINTS, *BACKWARD,
-     "dH, dW2, db2 = linear_backward(dY_hat, cache2)",
-     "_, dW2, db2 = linear_backward(dY_hat, cache2); dH = dY_hat @ params['W2']"),
+     "dA1, dW2, db2 = linear_backward(dY_hat, cache2)",
+     "_, dW2, db2 = linear_backward(dY_hat, cache2); dA1 = dY_hat @ params['W2']"),
     ("not_summed_over_batch", LINEAR_HINTS, *LINEAR, "db = dout.sum(axis=0)", "db = dout"),
     ("not_summed_over_batch", TWO_LAYER_HINTS, *LINEAR_IN_NET, "db = dout.sum(axis=0)", "db = dout"),
     ("mean_extra", LINEAR_HINTS, *LINEAR, "dW = X.T @ dout", "dW = X.T @ dout / len(X)"),
@@ -46,8 +46,8 @@ SLIPS = [
      "float(np.dot(deltas, w_row))", "float(np.mean(deltas * w_row))"),
     ("dx_without_transpose", BLAME_HINTS, "hidden-blames-answer", "hidden-blames-test", "deltas @ W.T", "deltas @ W"),
     ("batch_rows", BLAME_HINTS, "hidden-blames-answer", "hidden-blames-test", "deltas @ W.T", "W @ deltas"),
-    ("bias_missing", LINEAR_HINTS, "linear-forward-answer", "linear-forward-test", "out = X @ W + b", "out = X @ W"),
-    ("relu_missing", TWO_LAYER_HINTS, "two-layer-forward-answer", "two-layer-forward-test", "H = relu(Z1)", "H = Z1"),
+    ("bias_missing", LINEAR_HINTS, "linear-forward-answer", "linear-forward-test", "X @ W + b, (X, W, b)", "X @ W, (X, W, b)"),
+    ("relu_missing", TWO_LAYER_HINTS, "two-layer-forward-answer", "two-layer-forward-test", "A1 = relu(Z1)", "A1 = Z1"),
 ]
 
 

@@ -40,9 +40,9 @@ BLAME_HINTS = {
     "dx_without_transpose": "each hidden neuron's weights are a ROW of W (W[j, k] links neuron j to output k): "
                             "blames = deltas @ W.T (W @ deltas for one example) pairs each neuron's row "
                             "with the deltas; deltas @ W pairs columns and only fits when W is square",
-    "batch_rows": "it works for one example but not for a batch: with deltas of shape (N, K) each row is one "
+    "batch_rows": "it works for one example but not for a batch: with deltas of shape (N, C) each row is one "
                   "example, so the blames are deltas @ W.T, of shape (N, H)",
-    "transposed": "the result is transposed: with deltas of shape (N, K), deltas @ W.T gives one row per "
+    "transposed": "the result is transposed: with deltas of shape (N, C), deltas @ W.T gives one row per "
                   "example, shape (N, H)",
 }
 
@@ -51,8 +51,8 @@ def check_hidden_blame(fn, deltas, w_row):
     """``fn(deltas, w_row)`` must be Σ_k deltas[k] * w_row[k], one number."""
     __tracebackhide__ = True
     d, w = _f(deltas), _f(w_row)
-    # The blame is dL/dh for a neuron whose output h reaches output k as h * w_row[k].
-    expected = numerical_vjp(lambda h: ref.path_outputs(h, w), {"h": np.float64(0.0)}, d)["h"]
+    # The blame is dL/da for a neuron whose activation a reaches output k as a * w_row[k].
+    expected = numerical_vjp(lambda a: ref.path_outputs(a, w), {"a": np.float64(0.0)}, d)["a"]
     return check_named(fn, (deltas, w_row), expected, name="hidden_blame", arg_names=("deltas", "w_row"),
                        candidates={"paths_averaged": expected / d.size}, hints=BLAME_HINTS,
                        shape_slips=("paths_not_summed",),
@@ -186,7 +186,7 @@ def check_linear_backward(fn, X, W, b, dout):
 
 TWO_LAYER_HINTS = {
     **RELU_HINTS,
-    "transposed": "a weight gradient has the shape of its weight's transpose: dW2 = H.T @ dZ2 and "
+    "transposed": "a weight gradient has the shape of its weight's transpose: dW2 = A1.T @ dZ2 and "
                   "dW1 = X.T @ dZ1 (inputs of the layer, transposed, times the layer's output gradient)",
     "not_summed_over_batch": "a bias gradient has one row per example: sum it over the batch, "
                              "db = dZ.sum(axis=0)",
@@ -195,16 +195,16 @@ TWO_LAYER_HINTS = {
     "factor_2_missing": "every gradient is half the expected value: the factor 2 from differentiating "
                         "the square is missing, dY_hat = 2 * (Y_hat - Y) / Y_hat.size",
     "dx_without_transpose": "the gradient flowing into the hidden layer uses W2 where it needs W2.T: "
-                            "dH = dZ2 @ W2.T, shapes (N, C) @ (C, H) -> (N, H); with W2 itself the shapes "
+                            "dA1 = dZ2 @ W2.T, shapes (N, C) @ (C, H) -> (N, H); with W2 itself the shapes "
                             "only line up when W2 is square",
-    "mask_missing": "the ReLU mask is missing: dZ1 = dH * (Z1 > 0), so neurons that were off get no gradient",
-    "mask_wrong_array": "the ReLU mask is taken from the upstream gradient (dH > 0): it must come from the "
-                        "pre-activation of the forward pass, dZ1 = dH * (Z1 > 0)",
-    "mask_from_activation": "dH is multiplied by the activations H themselves: the ReLU's gate is the 0/1 mask "
-                            "(Z1 > 0), dZ1 = dH * (Z1 > 0)",
+    "mask_missing": "the ReLU mask is missing: dZ1 = dA1 * (Z1 > 0), so neurons that were off get no gradient",
+    "mask_wrong_array": "the ReLU mask is taken from the upstream gradient (dA1 > 0): it must come from the "
+                        "pre-activation of the forward pass, dZ1 = dA1 * (Z1 > 0)",
+    "mask_from_activation": "dA1 is multiplied by the activations A1 themselves: the ReLU's gate is the 0/1 mask "
+                            "(Z1 > 0), dZ1 = dA1 * (Z1 > 0)",
     "upstream_missing": "dZ1 is the ReLU mask alone: multiply it by the gradient arriving from above, "
-                        "dZ1 = dH * (Z1 > 0)",
-    "relu_missing": "the ReLU is missing from the hidden layer: H = relu(X @ W1 + b1)",
+                        "dZ1 = dA1 * (Z1 > 0)",
+    "relu_missing": "the ReLU is missing from the hidden layer: A1 = relu(X @ W1 + b1)",
 }
 
 
@@ -223,7 +223,7 @@ def check_two_layer_forward(fn, X, params):
     no_relu = ref.linear_forward(ref.linear_forward(X, p["W1"], p["b1"]), p["W2"], p["b2"])
     check(lambda *_: result[0], (X, params), ref.two_layer_forward(X, p), name="two_layer_forward",
           arg_names=("X", "params"), candidates={"relu_missing": no_relu}, hints=TWO_LAYER_HINTS,
-          cause="Z1 = X @ W1 + b1, H = relu(Z1), Y_hat = H @ W2 + b2 (use your linear_forward and relu)")
+          cause="Z1 = X @ W1 + b1, A1 = relu(Z1), Y_hat = A1 @ W2 + b2 (use your linear_forward and relu)")
     return result
 
 
@@ -240,18 +240,18 @@ def two_layer_candidates(X, Y, params, expected=None) -> dict:
     X, Y = _f(X), _f(Y)
     expected = expected or two_layer_expected(X, Y, p)
     Z1 = ref.linear_forward(X, p["W1"], p["b1"])
-    slope, H0 = relu_slope(Z1), ref.relu(Z1)
-    dH = numerical_gradient(lambda H: ref.mse(ref.linear_forward(H, p["W2"], p["b2"]), Y), H0)
+    slope, A0 = relu_slope(Z1), ref.relu(Z1)
+    dA1 = numerical_gradient(lambda A: ref.mse(ref.linear_forward(A, p["W2"], p["b2"]), Y), A0)
     gates = {"mask_ge_at_zero": relu_slope(Z1, "right"), "mask_missing": np.ones_like(Z1),
-             "mask_wrong_array": (dH > 0).astype(float), "mask_from_activation": H0}
+             "mask_wrong_array": (dA1 > 0).astype(float), "mask_from_activation": A0}
     losses = {key: (lambda q, s=s: ref.two_layer_loss(X, Y, q, s, Z1)) for key, s in gates.items()}
-    # dZ1 = mask alone: the hidden layer's gradient as if every dH were 1.
+    # dZ1 = mask alone: the hidden layer's gradient as if every dA1 were 1.
     losses["upstream_missing"] = lambda q: float(np.sum(ref.hidden_activations(X, q, slope, Z1)))
     if p["W2"].shape[0] == p["W2"].shape[1]:
-        # dH = dZ2 @ W2: the error reaches the hidden layer through W2.T in a mutated forward.
+        # dA1 = dZ2 @ W2: the error reaches the hidden layer through W2.T in a mutated forward.
         def through_transpose(q):
-            H = ref.hidden_activations(X, q, slope, Z1)
-            return ref.mse(ref.linear_forward(H0, p["W2"], p["b2"]) + (H - H0) @ p["W2"].T, Y)
+            A = ref.hidden_activations(X, q, slope, Z1)
+            return ref.mse(ref.linear_forward(A0, p["W2"], p["b2"]) + (A - A0) @ p["W2"].T, Y)
         losses["dx_without_transpose"] = through_transpose
     n, c = Y.shape
     return merge_candidates(loss_candidates(losses, p, keys=("W1", "b1")),
@@ -279,7 +279,7 @@ def check_two_layer_backward(fn, X, Y, params):
     return check_named(fn, (X, Y, params), expected, name="two_layer_backward", arg_names=("X", "Y", "params"),
                        candidates=two_layer_candidates(X, Y, params, expected), hints=TWO_LAYER_HINTS,
                        probe=_two_layer_probe(_f(X).shape[0]),
-                       cause="go backward one step at a time: dY_hat, then layer 2 (dW2, db2, dH), the ReLU "
+                       cause="go backward one step at a time: dY_hat, then layer 2 (dW2, db2, dA1), the ReLU "
                              "(dZ1), then layer 1 (dW1, db1); compare each with the shapes of what it is the "
                              "gradient of")
 

@@ -13,17 +13,17 @@ def _f(a):
     return np.asarray(a, dtype=np.float64)
 
 
-def path_outputs(h, w_row):
-    """What one hidden neuron with activation ``h`` sends to each output: ``h * w_row`` (K,)."""
-    return _f(h) * _f(w_row)
+def path_outputs(a, w_row):
+    """What one hidden neuron with activation ``a`` sends to each output: ``a * w_row`` (C,)."""
+    return _f(a) * _f(w_row)
 
 
-def layer_outputs(H, W):
-    """What every hidden neuron sends to every output, summed per output: ``H @ W``.
+def layer_outputs(A, W):
+    """What every hidden neuron sends to every output, summed per output: ``A @ W``.
 
-    ``H`` is (H,) for one example or (N, H) for a batch; ``W`` is (H, K).
+    ``A`` (the hidden activations) is (H,) for one example or (N, H) for a batch; ``W`` is (H, C).
     """
-    return _f(H) @ _f(W)
+    return _f(A) @ _f(W)
 
 
 def linear_forward(X, W, b):

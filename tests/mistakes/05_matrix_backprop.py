@@ -33,8 +33,8 @@ MISTAKES = {
     "two-layer-backward-answer": {
         "source": ("def two_layer_backward(X, Y, params):\n"
                    "    Y_hat, (cache1, Z1, cache2) = two_layer_forward(X, params)\n"
-                   "    dH, dW2, db2 = linear_backward(2 * (Y_hat - Y) / Y_hat.size, cache2)\n"
-                   "    _, dW1, db1 = linear_backward(dH * (Z1 >= 0), cache1)\n"
+                   "    dA1, dW2, db2 = linear_backward(2 * (Y_hat - Y) / Y_hat.size, cache2)\n"
+                   "    _, dW1, db1 = linear_backward(dA1 * (Z1 >= 0), cache1)\n"
                    "    return {'W1': dW1, 'b1': db1, 'W2': dW2, 'b2': db2}\n"),  # >= at 0
         "loses": ["two-layer-backward-test"],
     },
