@@ -8,7 +8,9 @@ transpose, a sum over the batch left out). Slips that depend on the exercise (a 
 mask missing or taken from the wrong array, the upstream gradient not multiplied in)
 are passed in as ``candidates``: what the answer would be *with* that slip, which the
 exercise computes from a deliberately mutated forward pass, never from an analytic
-backward formula.
+backward formula. The helpers at the end build such candidate tables
+(:func:`loss_candidates`, :func:`vjp_candidates`, :func:`scaled_candidates`) and name a
+slip from a wrong shape alone (:func:`shape_slip`).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Each slip of notebook 04, put into a copy of the solution, is named in the feedback."""
 import pytest
 
-from course_utils.checks.relu_gating import HINTS, NEURON_HINTS
+from course_utils.checks.relu_gating import HINTS, NEURON_HINTS, TABLE_HINTS
 from course_utils.diagnosis import slip_sentence
 from slip_harness import slipped_feedback
 
@@ -29,8 +29,10 @@ SLIPS = [
     ("upstream_missing", NEURON_HINTS, *NEURON, "dz = relu_backward(dy_hat, z)", "dz = relu_grad(z)"),
     ("mask_missing", HINTS, *TABLE, "dy_hat * (1.0 if z > 0 else 0.0)", "dy_hat"),
     ("mask_ge_at_zero", HINTS, *TABLE, "dy_hat * (1.0 if z > 0 else 0.0)", "dy_hat * (1.0 if z >= 0 else 0.0)"),
-    ("factor_2_missing", NEURON_HINTS, *TABLE, "lambda y_hat, y: 2 * (y_hat - y)", "lambda y_hat, y: y_hat - y"),
-    ("upstream_missing", NEURON_HINTS, *TABLE, "lambda dz, x: dz * x", "lambda dz, x: x"),
+    ("factor_2_missing", TABLE_HINTS, *TABLE, "lambda y_hat, y: 2 * (y_hat - y)", "lambda y_hat, y: y_hat - y"),
+    ("upstream_missing", TABLE_HINTS, *TABLE, "lambda dz, x: dz * x", "lambda dz, x: x"),
+    ("upstream_missing", TABLE_HINTS, *TABLE, "lambda dz: dz", "lambda dz: 1.0"),
+    ("upstream_missing", TABLE_HINTS, *TABLE, "dy_hat * (1.0 if z > 0 else 0.0)", "(1.0 if z > 0 else 0.0)"),
 ]
 
 

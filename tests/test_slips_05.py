@@ -62,3 +62,9 @@ def test_feedback_names_the_slip(key, hints, answer_id, test_id, old, new):
 def test_solution_passes_every_visible_check():
     feedback = slipped_feedback(NB, "two-layer-backward-answer", "dZ1", "dZ1", "two-layer-backward-test")
     assert "NOT YET" not in feedback and "PASSED" in feedback
+
+
+def test_a_shape_error_is_reported_once_with_the_learners_line_and_the_slip():
+    feedback = slipped_feedback(NB, "linear-backward-answer", "dX = dout @ W.T", "dX = dout @ W", "linear-backward-test")
+    assert feedback.count("raised ValueError") == 1
+    assert "in your code, line" in feedback and "dX = dout @ W" in feedback

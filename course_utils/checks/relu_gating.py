@@ -169,6 +169,13 @@ TABLE_SIGNATURES = {
 }
 
 
+TABLE_HINTS = {
+    **NEURON_HINTS,
+    "upstream_missing": "the gradient arriving at this step is not multiplied in: a backward formula is "
+                        "(the gradient that reaches the step) times (the step's local derivative)",
+}
+
+
 def _table_structure(table) -> str | None:
     if not isinstance(table, Mapping):
         return f"table must be a dict with the rows {list(ROWS)}, not a {type(table).__name__}."
@@ -218,13 +225,14 @@ def check_table(table, cases=None) -> None:
              (s + b, y), None),
         ]:
             check(table[row][column], args, expected, name=f"table['{row}']['{column}']",
-                  arg_names=TABLE_SIGNATURES[row, column], candidates=candidates, hints=NEURON_HINTS, quiet=True)
+                  arg_names=TABLE_SIGNATURES[row, column], candidates=candidates, hints=TABLE_HINTS, quiet=True)
         for z in (-abs(s + b) - 0.5, 0.0, abs(s + b) + 0.25):
             check(table["activation"]["forward"], (z,), ref.relu(z), name="table['activation']['forward']",
                   arg_names=("z",), quiet=True)
             check(table["activation"]["backward"], (dz, z),
                   numerical_vjp(_frozen(relu_slope(z), z), {"z": _scalar(z)}, dz)["z"],
-                  name="table['activation']['backward']", arg_names=("dy_hat", "z"), hints=HINTS, quiet=True,
+                  name="table['activation']['backward']", arg_names=("dy_hat", "z"), hints={**HINTS, **{
+                      "upstream_missing": TABLE_HINTS["upstream_missing"]}}, quiet=True,
                   candidates={"mask_ge_at_zero": _scalar(dz * relu_slope(z, "right")), "mask_missing": _scalar(dz),
                               "upstream_missing": relu_slope(_scalar(z))})
     for row in ROWS:
