@@ -84,3 +84,22 @@ def test_candidate_tables_are_reshaped_and_merged_in_order():
     assert list(merged["W"]) == ["c", "a", "b"]
     scaled = scaled_candidates({"W": np.array([1.0, 2.0])}, {"half": 0.5})
     assert diagnose_key(np.array([0.5, 1.0]), np.array([1.0, 2.0]), candidates=scaled["W"]) == "half"
+
+
+def test_gradient_report_passes_a_right_backward_and_names_the_slip_of_a_wrong_one(capsys):
+    from course_utils.checks.matrix_backprop import TWO_LAYER_HINTS, gradient_report
+
+    X, Y, params = _net(5, 4, 3, 2, seed=5)
+
+    def backward(X, Y, params, mask=True):
+        Z1 = X @ params["W1"] + params["b1"]
+        A1 = np.maximum(Z1, 0)
+        dY = 2 * (A1 @ params["W2"] + params["b2"] - Y) / Y.size
+        dA1 = dY @ params["W2"].T
+        dZ1 = dA1 * (Z1 > 0) if mask else dA1
+        return {"W1": X.T @ dZ1, "b1": dZ1.sum(0), "W2": A1.T @ dY, "b2": dY.sum(0)}
+    report = gradient_report(backward, X, Y, params)
+    assert all(r.verdict == "pass" for r in report.values())
+    report = gradient_report(lambda *a: backward(*a, mask=False), X, Y, params)
+    assert report["W1"].verdict == "fail" and report["W2"].verdict == "pass"
+    assert TWO_LAYER_HINTS["mask_missing"] in capsys.readouterr().out
