@@ -558,10 +558,14 @@ class SandboxExecute(NbGraderPreprocessor):
         stdout = Capture()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stdout):
             error = self._run_here(cell.source, label)
-        outputs = _stream_outputs(stdout.take())
+        printed = stdout.take()
+        outputs = _stream_outputs(printed)
         if error is not None:
             message = str(error) if isinstance(error, AssertionError) else f"{type(error).__name__}: {error}"
-            outputs.append(_error_output(type(error).__name__, message or "a check failed"))
+            output = _error_output(type(error).__name__, message or "a check failed")
+            if message and message in printed:  # the check printed it already: say it once
+                output.traceback = [f"{type(error).__name__}: this check did not pass (see the message above)."]
+            outputs.append(output)
         if self.learner.dead:
             self.learner = self._start()
         return outputs
