@@ -20,6 +20,19 @@ object whose ``==`` is always true, or end the kernel. Here the work is split (c
 
 The instructor's commands (``python3 course.py grade ...``) use :func:`collect`,
 :func:`integrity_rows`, :func:`export_csv`.
+
+For notebook authors, what a test cell sees when graded (a learner's own kernel is unchanged):
+
+- names bound by the locked cells (the setup imports) are the grader's own, never the learner's;
+  any other name is looked up in the learner's process when the test cell starts;
+- numbers, strings, NumPy arrays (not object arrays) and tuples, lists and dicts of them come
+  back as copies; a learner's function comes back as a proxy; anything else as an opaque
+  object whose attributes and methods still work (they run in the learner's process);
+- a function passed to a learner's function (e.g. a loss to minimise) runs in the grader and is
+  called back; changes a learner's function makes to its array, list or dict arguments in place
+  are copied back;
+- the two processes do not share global state: a test cell that seeds ``np.random`` or assigns a
+  global does not change the learner's process. Pass ``rng`` (or the value) as an argument.
 """
 from __future__ import annotations
 
