@@ -436,6 +436,18 @@ def _names_used(code: str) -> list[str]:
     return sorted(names)
 
 
+def _names_stored(code: str) -> set[str]:
+    stored = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stored.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            stored.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            stored.add(node.name)
+    return stored
+
+
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -470,6 +482,7 @@ class SandboxExecute(NbGraderPreprocessor):
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoMagic}
         self.replay: list[tuple[str, str]] = []
         self.reserved, self.preload = self._instructor_names(nb)
+        self.fetched: set[str] = set()
         self.learner = self._start()
         try:
             for index, cell in enumerate(nb.cells):
@@ -552,19 +565,28 @@ class SandboxExecute(NbGraderPreprocessor):
             code = compile(python, f"<{label}>", "exec")
         except SyntaxError as error:
             return error
-        wanted = [n for n in _names_used(python) if n not in self.reserved and not hasattr(builtins, n)]
-        for name in wanted:  # values from the learner's process are fetched fresh for each cell
+        # Names this side has not bound itself come from the learner's process, fresh for each
+        # cell; names bound by instructor or test cells here (e.g. a test's data reused by the
+        # next test) stay as they are.
+        used, stored = _names_used(python), _names_stored(python)
+        wanted = [n for n in used if n not in self.reserved and not hasattr(builtins, n)
+                  and (n not in self.namespace or n in self.fetched)]
+        for name in wanted:
             self.namespace.pop(name, None)
+            self.fetched.discard(name)
         self.learner.deadline = time.monotonic() + self.timeout
         try:
             if wanted and not self.learner.dead:
                 with contextlib.suppress(SandboxDied, SandboxTimeout):
-                    self.namespace.update(self.learner.lookup(wanted))
+                    values = self.learner.lookup(wanted)
+                    self.namespace.update(values)
+                    self.fetched.update(values)
             exec(code, self.namespace)
         except BaseException as error:  # noqa: BLE001 (a check failing is an expected outcome)
             return error
         finally:
             self.learner.deadline = None
+            self.fetched -= stored
         return None
 
     def _run_test_cell(self, cell: NotebookNode, label: str) -> list[NotebookNode]:
