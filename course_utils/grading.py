@@ -20,6 +20,19 @@ object whose ``==`` is always true, or end the kernel. Here the work is split (c
 
 The instructor's commands (``python3 course.py grade ...``) use :func:`collect`,
 :func:`integrity_rows`, :func:`export_csv`.
+
+For notebook authors, what a test cell sees when graded (a learner's own kernel is unchanged):
+
+- names bound by the locked cells (the setup imports) are the grader's own, never the learner's;
+  any other name is looked up in the learner's process when the test cell starts;
+- numbers, strings, NumPy arrays (not object arrays) and tuples, lists and dicts of them come
+  back as copies; a learner's function comes back as a proxy; anything else as an opaque
+  object whose attributes and methods still work (they run in the learner's process);
+- a function passed to a learner's function (e.g. a loss to minimise) runs in the grader and is
+  called back; changes a learner's function makes to its array, list or dict arguments in place
+  are copied back;
+- the two processes do not share global state: a test cell that seeds ``np.random`` or assigns a
+  global does not change the learner's process. Pass ``rng`` (or the value) as an argument.
 """
 from __future__ import annotations
 
@@ -423,6 +436,18 @@ def _names_used(code: str) -> list[str]:
     return sorted(names)
 
 
+def _names_stored(code: str) -> set[str]:
+    stored = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stored.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            stored.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            stored.add(node.name)
+    return stored
+
+
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -457,6 +482,7 @@ class SandboxExecute(NbGraderPreprocessor):
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoMagic}
         self.replay: list[tuple[str, str]] = []
         self.reserved, self.preload = self._instructor_names(nb)
+        self.fetched: set[str] = set()
         self.learner = self._start()
         try:
             for index, cell in enumerate(nb.cells):
@@ -539,29 +565,42 @@ class SandboxExecute(NbGraderPreprocessor):
             code = compile(python, f"<{label}>", "exec")
         except SyntaxError as error:
             return error
-        wanted = [n for n in _names_used(python) if n not in self.reserved and not hasattr(builtins, n)]
-        for name in wanted:  # values from the learner's process are fetched fresh for each cell
+        # Names this side has not bound itself come from the learner's process, fresh for each
+        # cell; names bound by instructor or test cells here (e.g. a test's data reused by the
+        # next test) stay as they are.
+        used, stored = _names_used(python), _names_stored(python)
+        wanted = [n for n in used if n not in self.reserved and not hasattr(builtins, n)
+                  and (n not in self.namespace or n in self.fetched)]
+        for name in wanted:
             self.namespace.pop(name, None)
+            self.fetched.discard(name)
         self.learner.deadline = time.monotonic() + self.timeout
         try:
             if wanted and not self.learner.dead:
                 with contextlib.suppress(SandboxDied, SandboxTimeout):
-                    self.namespace.update(self.learner.lookup(wanted))
+                    values = self.learner.lookup(wanted)
+                    self.namespace.update(values)
+                    self.fetched.update(values)
             exec(code, self.namespace)
         except BaseException as error:  # noqa: BLE001 (a check failing is an expected outcome)
             return error
         finally:
             self.learner.deadline = None
+            self.fetched -= stored
         return None
 
     def _run_test_cell(self, cell: NotebookNode, label: str) -> list[NotebookNode]:
         stdout = Capture()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stdout):
             error = self._run_here(cell.source, label)
-        outputs = _stream_outputs(stdout.take())
+        printed = stdout.take()
+        outputs = _stream_outputs(printed)
         if error is not None:
             message = str(error) if isinstance(error, AssertionError) else f"{type(error).__name__}: {error}"
-            outputs.append(_error_output(type(error).__name__, message or "a check failed"))
+            output = _error_output(type(error).__name__, message or "a check failed")
+            if message and message in printed:  # the check printed it already: say it once
+                output.traceback = [f"{type(error).__name__}: this check did not pass (see the message above)."]
+            outputs.append(output)
         if self.learner.dead:
             self.learner = self._start()
         return outputs

@@ -41,7 +41,13 @@ def plan(students: list[str], jobs: int) -> list[list[str]]:
     return [students[k::jobs] for k in range(jobs)]
 
 
-def autograde_parallel(course: Path, assignment: str, jobs: int, log: Path, python: str = sys.executable) -> None:
+def autograde_parallel(course: Path, assignment: str, jobs: int, log: Path, python: str = sys.executable,
+                       extra: tuple[str, ...] = ()) -> None:
+    """``nbgrader autograde assignment --force`` over ``jobs`` workers; ``extra`` goes to each worker."""
+    import os
+
+    # nbgrader runs the `alembic` command of its own environment: it must be on PATH.
+    env = dict(worker_environment(jobs), PATH=f"{Path(python).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     course = Path(course).resolve()
     grading = course / "grading"
     submitted = grading / "submitted"
@@ -61,9 +67,9 @@ def autograde_parallel(course: Path, assignment: str, jobs: int, log: Path, pyth
         output = open(folder / "autograde.log", "w")
         command = [python, "-m", "nbgrader", "autograde", assignment, "--force",
                    f"--CourseDirectory.submitted_directory={folder / 'submitted'}",
-                   f"--CourseDirectory.db_url=sqlite:///{folder / 'gradebook.db'}"]
-        workers.append((folder, group, output, subprocess.Popen(command, cwd=course, env=worker_environment(jobs),
-                                                                  stdout=output, stderr=subprocess.STDOUT)))
+                   f"--CourseDirectory.db_url=sqlite:///{folder / 'gradebook.db'}", *extra]
+        workers.append((folder, group, output, subprocess.Popen(command, cwd=course, stdout=output, env=env,
+                                                                  stderr=subprocess.STDOUT)))
     failed = []
     for folder, group, output, process in workers:
         if process.wait() != 0:

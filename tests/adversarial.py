@@ -15,10 +15,10 @@ import io
 import pickle
 import textwrap
 from dataclasses import dataclass, field
+from typing import Callable
 
 import nbformat
 
-from nbgrader_course import load_mistakes
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
@@ -65,21 +65,38 @@ def cell_index(nb, grade_id: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
 
 
-def affected_tests(nb, assignment: str, answer_id: str) -> set[str]:
-    """The test cells that must lose their points when this answer cell's function is broken."""
-    mistakes = load_mistakes(assignment)
-    if answer_id in mistakes:
-        return set(mistakes[answer_id]["loses"])
-    # Fallback: the test cells between this answer cell and the next answer cell.
-    start = cell_index(nb, answer_id)
-    found = set()
-    for cell in nb.cells[start + 1:]:
-        meta = nbgrader_meta(cell)
-        if meta.get("solution"):
-            break
-        if meta.get("grade"):
-            found.add(meta["grade_id"])
-    return found
+def names_in(source: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+
+
+def dependencies(solution) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """For each answer function: the test cells that call it directly (its own tests), and
+    those that reach it only through another answer function (its dependants' tests).
+
+    Derived from the solution's source: a function uses another when its body names it.
+    """
+    bodies = {}
+    for cell in answer_cells(solution):
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.FunctionDef):
+                bodies[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    users = {f: {g for g in bodies if g != f and f in bodies[g]} for f in bodies}
+    tests = {nbgrader_meta(c)["grade_id"]: names_in(c.source) for c in solution.cells
+             if c.cell_type == "code" and nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+    own, through = {}, {}
+    for f in bodies:
+        reach, todo = set(), [f]
+        while todo:  # every function that uses f, directly or not
+            for g in users[todo.pop()]:
+                if g not in reach:
+                    reach.add(g)
+                    todo.append(g)
+        own[f] = {t for t, names in tests.items() if f in names}
+        through[f] = {t for t, names in tests.items() if names & reach} - own[f]
+    return own, through
 
 
 # What the broken function does instead of its job. `_orig` is the correct function
@@ -145,21 +162,47 @@ PATCH_CHECKS = textwrap.dedent('''
 
 @dataclass
 class Case:
-    learner: str
+    key: str
     what: str
-    notebook: nbformat.NotebookNode
-    loses: set[str] = field(default_factory=set)
     function: str = ""
     answer_id: str = ""
-    integrity: bool = False  # must appear in the integrity report
+    breaks: bool = True          # its function's own tests must score 0
+    integrity: bool = False      # must appear in the integrity report
+    change: Callable = None      # notebook -> None, edits the learner's copy in place
+    own: set = field(default_factory=set)
+    through: set = field(default_factory=set)
 
 
-def broken(solution, answer, function: str, body: str, prefix: str = "") -> nbformat.NotebookNode:
-    nb = nbformat.from_dict(solution)
-    cell = nb.cells[cell_index(nb, nbgrader_meta(answer)["grade_id"])]
-    definition = EACH + f"def {function}(*args, **kwargs):\n    {body}\n"
-    cell.source = prefix + replace_function(cell.source, function, definition, keep_original_as="_orig")
-    return nb
+@dataclass
+class Learner:
+    name: str
+    notebook: nbformat.NotebookNode
+    cases: list = field(default_factory=list)
+
+    @property
+    def zero(self) -> set:
+        return set().union(*[c.own for c in self.cases if c.breaks]) if self.cases else set()
+
+    @property
+    def free(self) -> set:
+        """Test cells this learner's changes may or may not reach: no expectation."""
+        return set().union(*[c.through for c in self.cases]) if self.cases else set()
+
+    @property
+    def integrity(self) -> bool:
+        return any(c.integrity for c in self.cases)
+
+
+def answer_cell(nb, answer_id: str):
+    return nb.cells[cell_index(nb, answer_id)]
+
+
+def break_function(answer_id: str, function: str, body: str, prefix: str = "") -> Callable:
+    def change(nb):
+        cell = answer_cell(nb, answer_id)
+        definition = EACH + f"def {function}(*args, **kwargs):\n    {body}\n"
+        cell.source = prefix + replace_function(cell.source, function, definition, keep_original_as="_orig")
+    return change
 
 
 def record_visible_calls(solution, answer, function: str, test_id: str) -> list:
@@ -170,10 +213,11 @@ def record_visible_calls(solution, answer, function: str, test_id: str) -> list:
     namespace = {"__name__": "__main__"}
     calls = []
     stop = cell_index(solution, test_id)
-    for cell in solution.cells[:stop]:
+    for cell in solution.cells[:stop]:  # every code cell before the test, as the notebook runs them
         meta = nbgrader_meta(cell)
-        if cell.cell_type == "code" and (meta.get("solution") or (meta.get("locked") and not meta.get("grade"))):
-            exec(compile(cell.source, "<cell>", "exec"), namespace)
+        if cell.cell_type == "code" and not (meta.get("grade") and not meta.get("solution")):
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(cell.source, "<cell>", "exec"), namespace)
     real = namespace[function]
 
     def recorder(*args, **kwargs):
@@ -188,93 +232,113 @@ def record_visible_calls(solution, answer, function: str, test_id: str) -> list:
     return calls
 
 
-def hard_coded(solution, answer, function: str, test_id: str) -> nbformat.NotebookNode:
+def hard_coded(solution, answer_id: str, function: str, test_id: str) -> Callable:
     """The function answers the visible test's exact inputs from a table, anything else with a guess."""
-    table = base64.b64encode(pickle.dumps(record_visible_calls(solution, answer, function, test_id))).decode()
+    table = base64.b64encode(pickle.dumps(record_visible_calls(solution, None, function, test_id))).decode()
     body = (f"import pickle, base64\n    import numpy as np\n"
+            f"    def same(a, b):\n"
+            f"        if isinstance(a, dict) and isinstance(b, dict):\n"
+            f"            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)\n"
+            f"        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):\n"
+            f"            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))\n"
+            f"        try:\n"
+            f"            return bool(np.array_equal(np.asarray(a), np.asarray(b)))\n"
+            f"        except Exception:\n"
+            f"            return False\n"
             f"    table = pickle.loads(base64.b64decode('{table}'))\n"
             f"    for known_args, known_kwargs, answer in table:\n"
-            f"        if len(known_args) == len(args) and all(np.array_equal(np.asarray(a), np.asarray(b)) "
-            f"for a, b in zip(known_args, args)):\n"
+            f"        if same(list(known_args), list(args)) and same(known_kwargs, kwargs):\n"
             f"            return answer\n"
             f"    return table[0][2]")
-    return broken(solution, answer, function, body)
+    return break_function(answer_id, function, body)
 
 
-def cases(assignment: str, solution, release) -> list[Case]:
-    answers = answer_cells(solution)
-    tests = graded_cells(solution)
-    assert answers, f"{assignment}: no answer cell defines a function"
-    result = [Case("control", "the solution (control)", solution),
-              Case("stub-untouched", "stub untouched (the release)", release, loses=set(tests))]
+def cases(assignment: str, solution) -> list[Case]:
+    """Every kind of bad submission, each aimed at one answer function (rotating over them)."""
+    own, through = dependencies(solution)
+    targets = [(nbgrader_meta(cell)["grade_id"], name) for cell in answer_cells(solution)
+               for name in functions_defined(cell.source)[:1] if own.get(name)]
+    assert targets, f"{assignment}: no answer function is called by a test cell"
     rotation = iter(range(10_000))
+    result = []
 
-    def target():
-        answer = answers[next(rotation) % len(answers)]
-        answer_id = nbgrader_meta(answer)["grade_id"]
-        function = functions_defined(answer.source)[0]
-        return answer, answer_id, function, affected_tests(solution, assignment, answer_id)
+    def add(key, what, make, breaks=True, integrity=False):
+        answer_id, function = targets[next(rotation) % len(targets)]
+        first_test = sorted(own[function], key=lambda t: cell_index(solution, t))[0]
+        change = make(answer_id, function, first_test)
+        result.append(Case(key, what.format(test=first_test), function, answer_id, breaks, integrity, change,
+                           own[function], through[function]))
 
-    simple = [("exception", "an exception"), ("wrong-shape", "a wrong shape"), ("wrong-dtype", "a wrong dtype (text)"),
-              ("nan", "NaN"), ("none", "None"), ("list", "a list"), ("endless-loop", "an endless loop"),
-              ("sys-exit", "sys.exit()"), ("os-exit", "os._exit() (the process dies)"),
-              ("always-equal", "a value whose ==, <, > are always true")]
-    for key, what in simple:
-        answer, answer_id, function, loses = target()
-        result.append(Case(key, what, broken(solution, answer, function, BODIES[key]), loses, function, answer_id))
+    for key, what in [("exception", "an exception"), ("wrong-shape", "a wrong shape"),
+                      ("wrong-dtype", "a wrong dtype (text)"), ("nan", "NaN"), ("none", "None"), ("list", "a list"),
+                      ("endless-loop", "an endless loop"), ("sys-exit", "sys.exit()"),
+                      ("os-exit", "os._exit() (the process dies)"),
+                      ("always-equal", "a value whose ==, <, > are always true")]:
+        add(key, what, lambda a, f, t, key=key: break_function(a, f, BODIES[key]))
+    add("patched-numpy", "np.allclose/isclose/array_equal, np.testing.*, builtins patched; wrong answer",
+        lambda a, f, t: break_function(a, f, BODIES["zeros"], prefix=PATCH_LIBRARIES))
+    add("patched-checks", "the course's checks patched and shadowed; wrong answer",
+        lambda a, f, t: break_function(a, f, BODIES["zeros"], prefix=PATCH_CHECKS))
 
-    answer, answer_id, function, loses = target()
-    result.append(Case("patched-numpy", "np.allclose/isclose/array_equal, np.testing.*, builtins patched; wrong answer",
-                       broken(solution, answer, function, BODIES["zeros"], prefix=PATCH_LIBRARIES),
-                       loses, function, answer_id))
-    answer, answer_id, function, loses = target()
-    result.append(Case("patched-checks", "the course's checks patched and shadowed; wrong answer",
-                       broken(solution, answer, function, BODIES["zeros"], prefix=PATCH_CHECKS),
-                       loses, function, answer_id))
+    def edit_test(a, f, t):
+        wrong = break_function(a, f, BODIES["zeros"])
 
-    answer, answer_id, function, loses = target()
-    own_test = sorted(loses, key=lambda t: cell_index(solution, t))[0]
-    nb = broken(solution, answer, function, BODIES["zeros"])
-    nb.cells[cell_index(nb, own_test)].source = "assert True"
-    result.append(Case("edited-test", f"test cell {own_test} edited to `assert True`; wrong answer",
-                       nb, loses, function, answer_id, integrity=True))
+        def change(nb):
+            wrong(nb)
+            nb.cells[cell_index(nb, t)].source = "assert True"
+        return change
+    add("edited-test", "test cell {test} edited to `assert True`; wrong answer", edit_test, integrity=True)
 
-    answer, answer_id, function, loses = target()
-    own_test = sorted(loses, key=lambda t: cell_index(solution, t))[0]
-    nb = broken(solution, answer, function, BODIES["zeros"])
-    del nb.cells[cell_index(nb, own_test)]
-    result.append(Case("deleted-test", f"test cell {own_test} deleted; wrong answer", nb, loses, function, answer_id,
-                       integrity=True))
+    def delete_test(a, f, t):
+        wrong = break_function(a, f, BODIES["zeros"])
 
-    answer, answer_id, function, loses = target()
-    nb = nbformat.from_dict(solution)
-    index = cell_index(nb, answer_id)
-    first = nbformat.from_dict(nb.cells[index])
-    first.source = replace_function(first.source, function, f"def {function}(*args, **kwargs):\n    return None\n")
-    first.id = first.id + "-copy"
-    nb.cells.insert(index, first)  # a wrong copy first, the right one after it: the later one counts
-    result.append(Case("duplicated-answer", "answer cell duplicated (wrong copy, then the right one)", nb,
-                       set(), function, answer_id, integrity=True))
+        def change(nb):
+            wrong(nb)
+            del nb.cells[cell_index(nb, t)]
+        return change
+    add("deleted-test", "test cell {test} deleted; wrong answer", delete_test, integrity=True)
 
-    answer, answer_id, function, loses = target()
-    nb = nbformat.from_dict(solution)
-    index = cell_index(nb, answer_id)
-    second = nbformat.from_dict(nb.cells[index])
-    nb.cells[index].source = replace_function(nb.cells[index].source, function, "", keep_original_as="_helper")
-    second.source = f"def {function}(*args, **kwargs):\n    return _helper(*args, **kwargs)\n"
-    second.id = second.id + "-part-2"
-    nb.cells.insert(index + 1, second)  # one answer split over two cells with one grade id
-    result.append(Case("split-answer", "answer cell split in two (same grade id)", nb, set(), function, answer_id,
-                       integrity=True))
+    def duplicate(a, f, t):
+        def change(nb):
+            index = cell_index(nb, a)
+            copy = nbformat.from_dict(nb.cells[index])
+            copy.source = replace_function(copy.source, f, f"def {f}(*args, **kwargs):\n    return None\n")
+            copy.id = copy.id + "-copy"
+            nb.cells.insert(index, copy)  # a wrong copy first, the right one after it: the later one counts
+        return change
+    add("duplicated-answer", "answer cell duplicated (wrong copy, then the right one)", duplicate, breaks=False,
+        integrity=True)
 
-    answer, answer_id, function, loses = target()
-    own_test = sorted(loses, key=lambda t: cell_index(solution, t))[0]
-    result.append(Case("hard-coded", f"hard-coded to the visible test of {own_test}",
-                       hard_coded(solution, answer, function, own_test), loses, function, answer_id))
-
-    answer, answer_id, function, loses = target()
-    result.append(Case("megabytes", "megabytes of printed output (and a right answer)",
-                       broken(solution, answer, function, "print('spam ' * 400_000)\n"
-                              "    return _orig(*args, **kwargs)", prefix="print('x' * 3_000_000)\n"),
-                       set(), function, answer_id))
+    def split(a, f, t):
+        def change(nb):
+            index = cell_index(nb, a)
+            second = nbformat.from_dict(nb.cells[index])
+            nb.cells[index].source = replace_function(nb.cells[index].source, f, "", keep_original_as="_helper_" + f)
+            second.source = f"def {f}(*args, **kwargs):\n    return _helper_{f}(*args, **kwargs)\n"
+            second.id = second.id + "-part-2"
+            nb.cells.insert(index + 1, second)  # one answer over two cells with one grade id
+        return change
+    add("split-answer", "answer cell split in two (same grade id)", split, breaks=False, integrity=True)
+    add("hard-coded", "hard-coded to the visible test of {test}", lambda a, f, t: hard_coded(solution, a, f, t))
+    add("megabytes", "megabytes of printed output (and a right answer)",
+        lambda a, f, t: break_function(a, f, "print('spam ' * 400_000)\n    return _orig(*args, **kwargs)",
+                                       prefix="print('x' * 3_000_000)\n"), breaks=False)
     return result
+
+
+def learners(assignment: str, solution, release) -> list[Learner]:
+    """The control, the untouched release, and the cases packed into as few learners as possible:
+    cases share a learner only when the test cells they can reach are disjoint."""
+    tests = set(graded_cells(solution))
+    result = [Learner("control", solution), Learner("stub-untouched", release)]
+    result[1].cases.append(Case("stub", "stub untouched (the release)", own=tests))
+    packed: list[Learner] = []
+    for case in cases(assignment, solution):
+        reach = case.own | case.through
+        home = next((l for l in packed if not reach & set().union(*[c.own | c.through for c in l.cases])), None)
+        if home is None:
+            home = Learner(f"learner-{len(packed) + 1:02d}", nbformat.from_dict(solution))
+            packed.append(home)
+        case.change(home.notebook)
+        home.cases.append(case)
+    return result + packed

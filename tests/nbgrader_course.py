@@ -4,6 +4,7 @@
     course.generate("01_loss")                  # generate_assignment, with the gradebook
     course.submit("alice", "01_loss", notebook) # put a notebook in grading/submitted/alice/01_loss/
     course.autograde("01_loss")                 # nbgrader autograde --force, every learner
+    course.autograde_parallel("01_loss", jobs=2) # the same over two workers
     course.scores("01_loss", "alice")           # {grade_id: (score, max_score)}
 """
 from __future__ import annotations
@@ -56,6 +57,13 @@ class TempCourse:
 
     def autograde(self, assignment: str, *extra: str) -> subprocess.CompletedProcess:
         return self.nbgrader("autograde", assignment, "--force", *extra)
+
+    def autograde_parallel(self, assignment: str, jobs: int = 2, timeout: int | None = None) -> None:
+        """The same grading over ``jobs`` workers (``course.py grade autograde --jobs N``)."""
+        from course_utils.grading_parallel import autograde_parallel
+
+        extra = (f"--SandboxExecute.timeout={timeout}",) if timeout else ()
+        autograde_parallel(self.root, assignment, jobs, self.root / "grading" / "autograde.log", extra=extra)
 
     def scores(self, assignment: str, student: str) -> dict[str, tuple[float, float]]:
         """Score of every graded cell of the learner's submission: grade_id -> (score, max)."""

@@ -4,9 +4,10 @@ For every assignment in solutions/, the cases of tests/adversarial.py (stub unto
 exception, wrong shape and dtype, NaN, None, list, endless loop, sys.exit, os._exit,
 an always-equal object, patched numpy/builtins, patched and shadowed checks, an edited and a
 deleted test cell, a duplicated and a split answer cell, hard-coded visible answers,
-megabytes of output) are graded together with a control learner in ONE autograde run.
-The broken function's test cells score 0, every other test cell keeps full marks, the
-run finishes for everyone, and the feedback shows no hidden-test code.
+megabytes of output) are graded together with a control learner in ONE autograde run
+(two workers). Cases whose test cells cannot interfere share a learner, to keep the run short.
+The broken function's own test cells score 0, every test cell its changes cannot reach keeps
+full marks, the run finishes for everyone, and the feedback shows no hidden-test code.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from adversarial import HIDDEN_BEGIN, cases, graded_cells
+from adversarial import HIDDEN_BEGIN, graded_cells, learners
 from nbgrader_course import ROOT, TempCourse, read
 
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
@@ -31,12 +32,12 @@ def graded(request, tmp_path_factory):
     course = TempCourse(tmp_path_factory.mktemp(f"adversarial-{assignment}"))
     release = read(course.generate(assignment))
     solution = read(course.source_notebook(assignment))
-    all_cases = cases(assignment, solution, release)
-    for case in all_cases:
-        course.submit(case.learner, assignment, case.notebook)
-    course.autograde(assignment, f"--SandboxExecute.timeout={TIMEOUT}")
+    everyone = learners(assignment, solution, release)
+    for learner in everyone:
+        course.submit(learner.name, assignment, learner.notebook)
+    course.autograde_parallel(assignment, jobs=2, timeout=TIMEOUT)
     course.nbgrader("generate_feedback", assignment, "--force")
-    return assignment, course, solution, all_cases
+    return assignment, course, solution, everyone
 
 
 def autograded(course, learner, assignment):
@@ -57,54 +58,70 @@ def seen_messages(notebook, grade_ids) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_each_case_loses_exactly_the_broken_functions_points(graded):
-    assignment, course, solution, all_cases = graded
+    assignment, course, solution, everyone = graded
     tests = graded_cells(solution)
     total = sum(tests.values())
     rows, problems = [], []
-    for case in all_cases:
-        scores = course.scores(assignment, case.learner)
-        assert set(scores) == set(tests), f"{case.learner}: graded cells {sorted(scores)} != {sorted(tests)}"
+    for learner in everyone:
+        scores = course.scores(assignment, learner.name)
+        assert set(scores) == set(tests), f"{learner.name}: graded cells {sorted(scores)} != {sorted(tests)}"
         for grade_id, points in tests.items():
-            expected = 0.0 if grade_id in case.loses else points
-            if scores[grade_id][0] != expected:
-                problems.append(f"{case.learner} ({case.what}): {grade_id} scored {scores[grade_id][0]}, "
-                                f"expected {expected}")
-        messages = seen_messages(autograded(course, case.learner, assignment), case.loses)
-        for grade_id in case.loses:
+            if grade_id in learner.zero and scores[grade_id][0] != 0:
+                problems.append(f"{learner.name}: {grade_id} scored {scores[grade_id][0]}, expected 0")
+            if grade_id not in learner.zero | learner.free and scores[grade_id][0] != points:
+                problems.append(f"{learner.name}: {grade_id} scored {scores[grade_id][0]}, expected {points}")
+        messages = seen_messages(autograded(course, learner.name, assignment), learner.zero)
+        for grade_id in learner.zero:
             if not messages.get(grade_id):
-                problems.append(f"{case.learner}: no failure message in {grade_id}")
-        message = next(iter(messages.values()), "")
-        rows.append(f"| {case.what} | `{case.function or '-'}` | {sum(s for s, _ in scores.values()):g} / {total:g} "
-                    f"| {', '.join(sorted(case.loses)) or 'none'} | {message} |")
+                problems.append(f"{learner.name}: no failure message in {grade_id}")
+        learner_total = sum(s for s, _ in scores.values())
+        for case in learner.cases or [None]:
+            own = sorted(case.own, key=lambda t: list(tests).index(t)) if case else []
+            seen = next((messages[t] for t in own if t in messages), "") if case and case.breaks else ""
+            own_scores = ", ".join(f"{t} {scores[t][0]:g}/{tests[t]:g}" for t in own) or "-"
+            rows.append(f"| {case.what if case else 'the solution (control)'} | `{case.function if case else '-'}` "
+                        f"| {learner.name} ({learner_total:g}/{total:g}) | {own_scores} | {seen} |")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    table = "\n".join(["| submission | function | score | cells at 0 | message the learner saw |",
+    table = "\n".join(["| submission | function | learner (total) | its test cells | message the learner saw |",
                        "|---|---|---|---|---|", *rows])
     (ARTIFACTS / f"adversarial_{assignment}.md").write_text(table + "\n")
     print(f"\n{assignment}\n{table}")
     assert not problems, "\n".join(problems)
 
 
+def learner_with(everyone, key):
+    learner = next(l for l in everyone if any(c.key == key for c in l.cases))
+    return learner, next(c for c in learner.cases if c.key == key)
+
+
 @pytest.mark.slow
 def test_messages_say_what_happened(graded):
-    assignment, course, solution, all_cases = graded
-    wanted = {"stub-untouched": "not written yet", "exception": "raised ValueError", "wrong-shape": "shape",
-              "wrong-dtype": "dtype", "nan": "NaN", "none": "None", "list": "list",
-              "endless-loop": "did not finish within", "sys-exit": "sys.exit()", "os-exit": "stopped the Python process",
-              "always-equal": "not a number or a NumPy array"}
-    for case in all_cases:
-        if case.learner in wanted:
-            messages = seen_messages(autograded(course, case.learner, assignment), case.loses)
-            assert any(wanted[case.learner] in m for m in messages.values()), (case.learner, messages)
+    """What the grading itself reports (a stub, an error, a loop, an exit) is worded the same in
+    every notebook; a wrong value is described by that notebook's check, which names the function."""
+    assignment, course, solution, everyone = graded
+    process_level = {"stub": "not written yet", "exception": "raised ValueError",
+                     "endless-loop": "did not finish within", "sys-exit": "sys.exit()",
+                     "os-exit": "stopped the Python process"}
+    for learner in everyone:
+        messages = seen_messages(autograded(course, learner.name, assignment), learner.zero)
+        for case in learner.cases:
+            if not case.breaks:
+                continue
+            said = [messages[t] for t in case.own if t in messages]
+            assert said and all(m.startswith("NOT YET") for m in said), (case.key, said)
+            if case.key in process_level:
+                assert any(process_level[case.key] in m for m in said), (case.key, said)
+            elif case.function:
+                assert any(case.function in m for m in said), (case.key, said)
 
 
 @pytest.mark.slow
 def test_hard_coded_answers_pass_the_visible_test_and_fail_the_hidden_ones(graded):
-    assignment, course, solution, all_cases = graded
-    case = next(c for c in all_cases if c.learner == "hard-coded")
-    notebook = autograded(course, "hard-coded", assignment)
-    first_test = min(case.loses, key=lambda t: [c.metadata.get("nbgrader", {}).get("grade_id")
-                                                for c in notebook.cells].index(t))
-    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == first_test)
+    assignment, course, solution, everyone = graded
+    learner, case = learner_with(everyone, "hard-coded")
+    notebook = autograded(course, learner.name, assignment)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
+    cell = notebook.cells[ids.index(min(case.own, key=ids.index))]
     printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
     assert printed.startswith("PASSED"), printed  # the visible test was fooled...
     assert "NOT YET" in printed  # ...the hidden tests were not
@@ -112,7 +129,7 @@ def test_hard_coded_answers_pass_the_visible_test_and_fail_the_hidden_ones(grade
 
 @pytest.mark.slow
 def test_edited_deleted_and_duplicated_cells_are_reported_to_the_instructor(graded):
-    assignment, course, solution, all_cases = graded
+    assignment, course, solution, everyone = graded
     from nbgrader.api import Gradebook
 
     reported = {}
@@ -120,23 +137,23 @@ def test_edited_deleted_and_duplicated_cells_are_reported_to_the_instructor(grad
         report = json.loads(path.read_text())
         reported[report["student"]] = report["findings"]
     with Gradebook(f"sqlite:///{course.root / 'grading' / 'gradebook.db'}", "learning-from-mistakes") as gradebook:
-        for case in all_cases:
-            findings = reported[case.learner]
-            flagged = gradebook.find_submission(assignment, case.learner).notebooks[0].flagged
-            if case.integrity:
-                assert findings and flagged, (case.learner, findings, flagged)
-            elif case.learner != "stub-untouched":
-                assert not findings and not flagged, (case.learner, findings)
-    edited = next(c for c in all_cases if c.learner == "edited-test")
-    assert any("edited" in f["problem"] for f in reported["edited-test"]), reported["edited-test"]
-    assert any("deleted" in f["problem"] for f in reported["deleted-test"]), reported["deleted-test"]
-    assert edited.loses
+        for learner in everyone:
+            findings = reported[learner.name]
+            flagged = gradebook.find_submission(assignment, learner.name).notebooks[0].flagged
+            if learner.integrity:
+                assert findings and flagged, (learner.name, findings, flagged)
+            elif learner.name != "stub-untouched":
+                assert not findings and not flagged, (learner.name, findings)
+    for key, word in [("edited-test", "edited"), ("deleted-test", "deleted"), ("duplicated-answer", "share"),
+                      ("split-answer", "share")]:
+        learner, case = learner_with(everyone, key)
+        assert any(word in f["problem"] for f in reported[learner.name]), (key, reported[learner.name])
 
 
 @pytest.mark.slow
 def test_megabytes_of_output_are_trimmed(graded):
-    assignment, course, solution, all_cases = graded
-    notebook = autograded(course, "megabytes", assignment)
+    assignment, course, solution, everyone = graded
+    notebook = autograded(course, learner_with(everyone, "megabytes")[0].name, assignment)
     sizes = [len(json.dumps(cell.get("outputs", []))) for cell in notebook.cells]
     assert max(sizes) < 60_000, max(sizes)
     assert any("output trimmed" in json.dumps(cell.get("outputs", [])) for cell in notebook.cells)
@@ -167,7 +184,7 @@ def hidden_lines(solution) -> list[str]:
 
 @pytest.mark.slow
 def test_feedback_shows_scores_and_messages_but_no_hidden_test_code(graded):
-    assignment, course, solution, all_cases = graded
+    assignment, course, solution, everyone = graded
     from nbconvert import HTMLExporter
 
     lines = hidden_lines(solution)
@@ -176,12 +193,13 @@ def test_feedback_shows_scores_and_messages_but_no_hidden_test_code(graded):
     control = HTMLExporter().from_notebook_node(autograded(course, "control", assignment))[0]
     assert all(line in visible_text(control) for line in lines)
     pages = list((course.root / "grading" / "feedback").glob(f"*/{assignment}/*.html"))
-    assert len(pages) == len(all_cases)
+    assert len(pages) == len(everyone)
     for page in pages:
         text = visible_text(page.read_text())
         leaked = [line for line in lines if line in text]
         assert not leaked, f"{page}: hidden test code in the feedback: {leaked}"
         assert "hidden tests ran here" in text
         assert re.search(r"Score: [\d.]+ / [\d.]+", text), "no score in the feedback"
-    wrong = visible_text(next(p for p in pages if p.parts[-3] == "nan").read_text())
-    assert "NaN" in wrong  # the learner's actionable message is there
+    nan = learner_with(everyone, "nan")[0].name
+    wrong = visible_text(next(p for p in pages if p.parts[-3] == nan).read_text())
+    assert "contains NaN" in wrong  # the learner's actionable message is there
