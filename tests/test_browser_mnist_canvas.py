@@ -74,6 +74,13 @@ def stop(process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+# Counts opaque and dark pixels on the canvas: did the browser really paint what was drawn?
+PIXELS = """() => { const c = document.querySelector('canvas.mnist-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let opaque = 0, dark = 0;
+  for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 0) { opaque++; if (d[i] < 100) dark++; } }
+  return [opaque, dark]; }"""
+
+
 def draw(page, box, points) -> None:
     """Press the mouse at the first point, move through the others, release."""
     page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
@@ -101,8 +108,11 @@ def test_drawing_a_stroke_and_pressing_predict_shows_the_answer(tmp_path):
             answer = page.locator(".mnist-prediction").first
             page.wait_for_function("() => document.querySelector('.mnist-prediction').innerText.includes('empty')",
                                    timeout=30_000)
+            opaque, dark = page.evaluate(PIXELS)
+            assert opaque == 280 * 280 and dark == 0, "the canvas should start white (painted once the page is ready)"
             box = canvas.bounding_box()
             draw(page, box, [(140, 40), (142, 120), (140, 240)])   # a tall vertical stroke: a "1"
+            page.wait_for_function(f"() => ({PIXELS})()[1] > 2000", timeout=10_000)  # the stroke shows up
             page.locator(".mnist-predict-button").first.click()
             page.wait_for_function("() => document.querySelector('.mnist-prediction').innerText.includes('says')",
                                    timeout=30_000)
