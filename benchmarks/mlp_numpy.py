@@ -142,7 +142,11 @@ def main() -> None:
     parser.add_argument("--fashion", action="store_true", help="train on full Fashion-MNIST instead")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--no-shifts", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1: these products are small)")
     args = parser.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=args.threads, user_api="blas")
     import sys
     from pathlib import Path
 

@@ -176,7 +176,7 @@ def check_accuracy(fn, scores, labels):
     if problem:
         fail(f"{FAIL_MARK}: {problem}")
     passed(f"{label} gives the expected fraction.")
-    return value
+    # Nothing is returned: nbgrader would take a number left as a test cell's output for a partial score.
 
 
 def check_trained_network(params, X_test, y_test, threshold: float):
@@ -201,4 +201,4 @@ def check_trained_network(params, X_test, y_test, threshold: float):
              f"training cell again without changing its settings.")
     passed(f"the trained network gets {measured:.1%} of the {_len(y_test):,} test images right "
            f"(at least {threshold:.1%} needed).")
-    return measured
+    # Nothing is returned: nbgrader would take a number left as a test cell's output for a partial score.

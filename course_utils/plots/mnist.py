@@ -47,9 +47,13 @@ def plot_loss_curve(losses, steps_per_epoch: int | None = None, ax=None, title="
 
 
 def plot_templates(W, title="What each output neuron looks for (784 → 10 weights)"):
-    """Each column of a (784, 10) weight matrix drawn as a 28×28 image: red adds, blue subtracts."""
+    """Each column of a (784, 10) weight matrix drawn as a 28×28 image: red adds, blue subtracts.
+
+    The colour scale ends at the 99th percentile of |W|, so that a few rarely inked border
+    pixels with large weights do not wash out the shapes.
+    """
     W = np.asarray(W, dtype=np.float64)
-    limit = float(np.abs(W).max()) or 1.0
+    limit = float(np.percentile(np.abs(W), 99)) or 1.0
     fig, axes = plt.subplots(1, W.shape[1], figsize=(W.shape[1] * 1.1, 1.6))
     for digit, ax in enumerate(np.ravel(axes)):
         ax.imshow(_image(W[:, digit]), cmap="RdBu_r", vmin=-limit, vmax=limit)

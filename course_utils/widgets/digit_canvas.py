@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
-from ipycanvas import Canvas
+from ipycanvas import Canvas, hold_canvas
 
 from course_utils.drawing import render_strokes, to_mnist
 from course_utils.plots.mnist import plot_scores
@@ -45,21 +45,39 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
     strokes: list[list[tuple[float, float]]] = []
     state = {"down": False}
 
+    def target_this_canvas():
+        # ipycanvas sends drawing commands through one shared manager that remembers which
+        # canvas it last addressed and only says so again when that changes. In Voilà the
+        # messages sent while the notebook ran (before the page was ready) are lost, so the
+        # browser never learned which canvas is meant: name it again before every drawing.
+        canvas._canvas_manager._current_canvas = None
+
     def blank():
-        canvas.clear()
-        canvas.fill_style = "white"
-        canvas.fill_rect(0, 0, size, size)
-        canvas.stroke_style, canvas.line_width, canvas.line_cap, canvas.line_join = "black", PEN, "round", "round"
+        target_this_canvas()
+        with hold_canvas():
+            canvas.clear()
+            canvas.fill_style = "white"
+            canvas.fill_rect(0, 0, size, size)
+            canvas.stroke_style, canvas.line_width = "black", PEN
+            canvas.line_cap, canvas.line_join = "round", "round"
+            canvas.fill_style = "black"
+            for stroke in strokes:  # redraw what is recorded (after a page reload)
+                canvas.fill_circle(*stroke[0], PEN / 2)
+                for (x0, y0), (x1, y1) in zip(stroke[:-1], stroke[1:]):
+                    canvas.stroke_line(x0, y0, x1, y1)
 
     def on_down(x, y):
         state["down"] = True
         strokes.append([(x, y)])
+        target_this_canvas()
         canvas.fill_style = "black"
         canvas.fill_circle(x, y, PEN / 2)
 
     def on_move(x, y):
         if state["down"] and strokes:
             x0, y0 = strokes[-1][-1]
+            target_this_canvas()
+            canvas.stroke_style, canvas.line_width, canvas.line_cap = "black", PEN, "round"
             canvas.stroke_line(x0, y0, x, y)
             strokes[-1].append((x, y))
 
@@ -98,6 +116,7 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
     canvas.on_mouse_out(lambda x, y: state.update(down=False))
     predict_button.on_click(on_predict)
     clear_button.on_click(on_clear)
+    canvas.on_client_ready(blank)  # each time a browser view of the canvas is ready (Voilà, reloads)
     blank()
     box = widgets.VBox([widgets.HBox([canvas, picture]), widgets.HBox([predict_button, clear_button]), answer])
     box.add_class("mnist-drawing")

@@ -27,7 +27,9 @@ MISTAKES = {
                    "        caches.append((A, W, Z))\n"
                    "        A = np.maximum(Z, 0)\n"
                    "    return A, caches\n"),
-        "loses": ["mlp-forward-test", "mlp-backward-test", "trained-test"],
+        # Training still succeeds: the backward pass (correct) ignores the output ReLU and
+        # the trained-network test measures the parameters with the reference forward.
+        "loses": ["mlp-forward-test", "mlp-backward-test"],
     },
     "mlp-backward-answer": {
         # the ReLU mask left out: gradients flow through switched-off neurons
