@@ -1,9 +1,10 @@
 """A fast trainer for the course's MNIST network: the same maths, fewer memory trips.
 
 Contract: :class:`FastMLP` trains a fully connected ReLU network with one-hot MSE and
-minibatch SGD and does exactly what the readable version in notebook 07 does, step by
-step, so the two give the same parameters after the same minibatches (the project's
-tests check that against numerical gradients and an independent autodiff library).
+plain minibatch SGD, taking exactly the steps that notebook 07's ``mlp_forward``,
+``mlp_backward`` and ``sgd_update`` take: the same parameters after the same minibatches
+(the project's tests check each step against numerical gradients and an independent
+autodiff library).
 It is here for learners who want to see how close plain NumPy gets to the hardware
 (``python benchmarks/mlp.py``); it is not needed for any exercise.
 
@@ -17,9 +18,9 @@ else is made to cost little:
 - the weight update is fused into the matrix product that computes it: BLAS's
   ``sgemm`` computes ``W <- W - X.T @ dZ`` in one pass (``beta = 1``), so the weight
   gradient is never written to memory and read back;
-- ReLU is applied in place, and its backward multiplies by the gate ``H > 0`` taken
-  from the forward output
-  (``H > 0`` exactly when ``Z > 0``, so ReLU'(0) = 0 as in the course);
+- ReLU is applied in place, and its backward multiplies by the gate ``H > 0`` read
+  from the forward output (``H > 0`` exactly when ``Z > 0``, so ReLU'(0) = 0 as in
+  the course);
 - a shuffled minibatch is gathered into a fixed buffer with ``np.take(..., out=)``.
 
 Shapes follow the glossary: a batch ``X`` is (N, D), layer ``k`` has ``W`` (D_k, H_k)
