@@ -112,7 +112,7 @@ class FastMLP:
         return np.concatenate(parts)
 
 
-def train(X_train_u8, y_train, epochs=30, batch_size=32, lr=0.5, momentum=0.9, decay_at=(0.6, 0.85),
+def train(X_train_u8, y_train, epochs=20, batch_size=32, lr=0.2, momentum=0.9, decay_at=(0.6, 0.85),
           shifts=True, seed=0, layer_sizes=LAYERS, callback=None) -> FastMLP:
     """Train on uint8 images (N, 784) scaled to [0, 1]; the learning rate drops 10x at each
     fraction of ``epochs`` listed in ``decay_at``. ``callback(epoch, mean_loss)`` after each epoch."""
@@ -154,7 +154,7 @@ def main() -> None:
     from course_utils.data import load_fashion_mnist, load_mnist
 
     data = load_fashion_mnist() if args.fashion else load_mnist(source="subset")
-    epochs = args.epochs or (10 if args.fashion else 30)
+    epochs = args.epochs or 20
     start = time.perf_counter()
     net = train(data.X_train, data.y_train, epochs=epochs, shifts=not args.no_shifts)
     seconds = time.perf_counter() - start
