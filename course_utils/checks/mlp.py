@@ -1,6 +1,9 @@
 """Checks for notebook 07 (MNIST): ``init_params``, ``mlp_forward``, ``mlp_backward``,
 ``sgd_update``, ``accuracy`` and the trained network.
 
+Every check prints PASSED or raises AssertionError with the reason, and returns nothing
+(nbgrader would read a number left by a test cell as a partial score).
+
 Forward values come from :mod:`course_utils.reference.mlp`; expected gradients are
 numerical vector-Jacobian products of that reference forward; known slips are
 recognised from mutated forwards (ReLU on the output, no bias, the ReLU gate left open).
@@ -72,7 +75,6 @@ def check_init_params(fn, layer_sizes, seed: int = 0):
     if np.array_equal(np.asarray(other["W1"]), params["W1"]):
         fail(f"{FAIL_MARK}: {label} gives the same weights for different rng seeds: use the rng argument.")
     passed(f"{label} gives float32 He-scaled weights of the right shapes and zero biases.")
-    return params
 
 
 def _forward_scores(fn, X, params, label):
@@ -101,7 +103,6 @@ def check_mlp_forward(fn, X, params):
     if problem:
         fail(f"{FAIL_MARK}: {problem}")
     passed(f"{label} gives the expected scores.")
-    return scores
 
 
 def check_mlp_backward(forward_fn, backward_fn, X, params, dscores):
@@ -133,7 +134,6 @@ def check_mlp_backward(forward_fn, backward_fn, X, params, dscores):
         if problem:
             fail(f"{FAIL_MARK}: {problem}")
     passed(f"{label} matches the numerical gradients of every parameter.")
-    return grads
 
 
 def check_sgd_update(fn, params, grads, lr):
@@ -154,7 +154,6 @@ def check_sgd_update(fn, params, grads, lr):
         if problem:
             fail(f"{FAIL_MARK}: {problem}")
     passed(f"{label} moves every parameter a step of size lr against its gradient.")
-    return result
 
 
 def check_accuracy(fn, scores, labels):
@@ -176,7 +175,6 @@ def check_accuracy(fn, scores, labels):
     if problem:
         fail(f"{FAIL_MARK}: {problem}")
     passed(f"{label} gives the expected fraction.")
-    # Nothing is returned: nbgrader would take a number left as a test cell's output for a partial score.
 
 
 def check_trained_network(params, X_test, y_test, threshold: float):
@@ -201,4 +199,3 @@ def check_trained_network(params, X_test, y_test, threshold: float):
              f"training cell again without changing its settings.")
     passed(f"the trained network gets {measured:.1%} of the {_len(y_test):,} test images right "
            f"(at least {threshold:.1%} needed).")
-    # Nothing is returned: nbgrader would take a number left as a test cell's output for a partial score.
