@@ -57,7 +57,7 @@ from typing import Any
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
-from traitlets import Integer, Unicode
+from traitlets import Integer, List, Unicode
 
 from nbgrader import utils
 from nbgrader.preprocessors import DeduplicateIds as _DeduplicateIds
@@ -711,6 +711,9 @@ class HideHiddenTests(NbGraderPreprocessor):
     """In feedback: hidden-test code is replaced by one comment line; tracebacks keep only the message."""
 
     placeholder = Unicode("# (hidden tests ran here; their code is not shown)").tag(config=True)
+    # nbconvert hands this option to every feedback preprocessor (as it does to nbgrader's GetGrades).
+    display_data_priority = List(["text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png",
+                                  "image/jpeg", "text/plain"], config=True)
 
     def preprocess_cell(self, cell, resources, index):
         if HIDDEN_BEGIN in cell.source:

@@ -234,9 +234,20 @@ def record_visible_calls(solution, answer, function: str, test_id: str) -> list:
 
 def hard_coded(solution, answer_id: str, function: str, test_id: str) -> Callable:
     """The function answers the visible test's exact inputs from a table, anything else with a guess."""
-    table = base64.b64encode(pickle.dumps(record_visible_calls(solution, None, function, test_id))).decode()
+    def storable(value):  # a function argument (e.g. f of a derivative) matches anything
+        try:
+            pickle.dumps(value)
+            return value
+        except Exception:
+            return "<any>"
+
+    calls = [(tuple(storable(a) for a in args), {k: storable(v) for k, v in kwargs.items()}, storable(result))
+             for args, kwargs, result in record_visible_calls(solution, None, function, test_id)]
+    table = base64.b64encode(pickle.dumps(calls)).decode()
     body = (f"import pickle, base64\n    import numpy as np\n"
             f"    def same(a, b):\n"
+            f"        if isinstance(a, str) and a == '<any>':\n"
+            f"            return True\n"
             f"        if isinstance(a, dict) and isinstance(b, dict):\n"
             f"            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)\n"
             f"        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):\n"
