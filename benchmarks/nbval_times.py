@@ -63,18 +63,18 @@ def main() -> None:
             separate[str(nb.relative_to(ROOT))] = pytest(str(nb.relative_to(ROOT)))[:2]
 
     print()
-    header = f"{'notebook':<44} {'cells':>5} {'nbval s':>8} {'result':>7}"
+    header = f"{'notebook':<56} {'cells':>5} {'nbval s':>8} {'result':>7}"
     if separate:
         header += f" {'own process s':>14}"
     print(header)
     for key in sorted(per_notebook):
         seconds, cells, failures = per_notebook[key]
-        line = f"{key:<44} {cells:5d} {seconds:8.1f} {'ok' if not failures else f'{failures} fail':>7}"
+        line = f"{key:<56} {cells:5d} {seconds:8.1f} {'ok' if not failures else f'{failures} fail':>7}"
         if key in separate:
             line += f" {separate[key][0]:14.1f}{'' if separate[key][1] == 0 else ' (failed)'}"
         print(line)
     total = sum(row[0] for row in per_notebook.values())
-    print(f"{'all (one pytest run, wall clock)':<44} {sum(r[1] for r in per_notebook.values()):5d} "
+    print(f"{'all (one pytest run, wall clock)':<56} {sum(r[1] for r in per_notebook.values()):5d} "
           f"{wall:8.1f} {'ok' if code == 0 else 'FAILED':>7}")
     print(f"(nbval s: pytest's own times for the notebook's cells, kernel start included; "
           f"the run's wall clock adds pytest's start-up and collection: {wall - total:.1f} s)")
