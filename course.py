@@ -211,7 +211,14 @@ def main() -> None:
     p = sub.add_parser("instructor", help="show or hide nbgrader's instructor tools")
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=command_instructor)
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    if argv[:1] in (["open"], ["test"]):
+        # Everything after `open` or `test` goes to jupyter lab or pytest untouched:
+        # argparse's REMAINDER refuses a first argument that starts with "-" (`test -q`).
+        args = parser.parse_args(argv[:1])
+        setattr(args, "jupyter_args" if argv[0] == "open" else "pytest_args", argv[1:])
+    else:
+        args = parser.parse_args(argv)
     args.func(args)
 
 

@@ -1,0 +1,93 @@
+"""Fixtures for the browser tests: Chromium through Playwright, Voilà serving the solutions.
+
+Adding a widget's test takes a few lines::
+
+    @pytest.fixture(scope="module")
+    def valley(open_widget):
+        return open_widget("02_gradient_descent", "valley")
+
+    def test_train_step_lowers_the_loss(valley):
+        before = valley.numbers("readout")
+        valley.click("train-step", timed="train step", watch=("readout",))
+        ...
+        valley.screenshot()
+
+``open_widget`` skips (with a one-line reason) while the notebook is not in solutions/,
+and every test here skips when Chromium, Playwright or Voilà is missing.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from browser_harness import (ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, LATENCIES, Widget, latency_report,
+                             notebook_path, voila_server)
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines = latency_report()
+    if not lines:
+        return
+    terminalreporter.write_sep("-", "browser: learner action -> redrawn widget (benchmark, not asserted)")
+    for line in lines:
+        terminalreporter.write_line(line)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "latency.txt").write_text("\n".join(lines) + "\n")
+    (ARTIFACTS / "latency.json").write_text(json.dumps(
+        {f"{widget}: {action}": values for (widget, action), values in sorted(LATENCIES.items())}, indent=1))
+
+
+@pytest.fixture(scope="session")
+def playwright_browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (`python3 course.py test` installs it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (the `browser` extra)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def voila(playwright_browser, tmp_path_factory):
+    pytest.importorskip("voila", reason="voila not installed (the `browser` extra)")
+    server = voila_server(tmp_path_factory.mktemp("voila"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def open_widget(playwright_browser, voila):
+    """Open a solution notebook in Voilà and return the widget with the given CSS class."""
+    contexts = []
+
+    def open_(notebook: str, widget: str, *, render_timeout: float = 120) -> Widget:
+        if not notebook_path(notebook).exists():
+            pytest.skip(f"notebook {notebook} is not in solutions/ yet")
+        context = playwright_browser.new_context(viewport={"width": 1100, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(voila.url(f"voila/render/{notebook}/{notebook}.ipynb"))
+        try:
+            page.wait_for_selector(f".{widget}", timeout=render_timeout * 1000)
+        except Exception as error:  # show what the learner would see instead of the widget
+            text = page.inner_text("body")[-2000:] if page.locator("body").count() else ""
+            raise AssertionError(f"{notebook}: no .{widget} on the page ({type(error).__name__}).\n"
+                                 f"Page text:\n{text}\nServer log:\n{voila.log_tail(1500)}") from None
+        return Widget(page, widget, notebook)
+
+    yield open_
+    for context in contexts:
+        context.close()
