@@ -211,14 +211,14 @@ def main() -> None:
     p = sub.add_parser("instructor", help="show or hide nbgrader's instructor tools")
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=command_instructor)
-    argv = sys.argv[1:]
-    if argv[:1] in (["open"], ["test"]):
-        # Everything after `open` or `test` goes to jupyter lab or pytest untouched:
-        # argparse's REMAINDER refuses a first argument that starts with "-" (`test -q`).
-        args = parser.parse_args(argv[:1])
-        setattr(args, "jupyter_args" if argv[0] == "open" else "pytest_args", argv[1:])
-    else:
-        args = parser.parse_args(argv)
+    # Options after `open` or `test` belong to jupyter lab or pytest (e.g. `--port 8890`, `-k loss`).
+    args, passthrough = parser.parse_known_args()
+    if passthrough and args.command not in ("open", "test"):
+        parser.error(f"unrecognized arguments: {' '.join(passthrough)}")
+    if args.command == "open":
+        args.jupyter_args = passthrough + args.jupyter_args
+    if args.command == "test":
+        args.pytest_args = passthrough + args.pytest_args
     args.func(args)
 
 

@@ -43,7 +43,7 @@ def fail(message: str):
     """Print ``message`` and raise :class:`CheckFailed` with it."""
     __tracebackhide__ = True
     _print(message, flush=True)
-    raise CheckFailed(message)
+    raise CheckFailed(message) from None  # the learner needs our sentence, not a chained traceback
 
 
 def passed(message: str) -> None:

@@ -1,16 +1,20 @@
 """Pictures for notebook 01: absolute versus squared error."""
+from __future__ import annotations
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.reference.loss import squared_error
 
 
-def plot_loss_meter(prediction: float, target: float, error_range: float = 4.0):
+def plot_loss_meter(prediction: float, target: float, error_range: float | None = None):
     """Draw the prediction against the target, and |e| and e² as functions of the error.
 
     Returns the matplotlib Figure (two axes: the number line, the two loss curves).
     """
     error = prediction - target
+    # Wide enough that the doubled error (the hollow dot) is always on the chart.
+    error_range = error_range or max(4.0, 2.2 * abs(error))
     fig, (line_ax, curve_ax) = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [1, 1.3]})
     # Left: where the guess lands relative to the answer.
     line_ax.axhline(0, color="0.6", lw=1)
@@ -28,7 +32,7 @@ def plot_loss_meter(prediction: float, target: float, error_range: float = 4.0):
     curve_ax.plot(errors, squared_error(errors, 0.0), color="tab:red", label="squared error e²")
     curve_ax.plot([error], [abs(error)], "o", color="tab:blue")
     curve_ax.plot([error], [error ** 2], "o", color="tab:red")
-    if 2 * abs(error) <= error_range:
+    if error:
         curve_ax.plot([2 * error], [(2 * error) ** 2], "o", mfc="none", color="tab:red",
                       label=f"double the error: e² = {(2 * error) ** 2:.2f}")
     curve_ax.set(xlabel="error e = ŷ − y", ylabel="loss", ylim=(0, error_range ** 2 * 1.05),
