@@ -49,6 +49,13 @@ def parse_numbers(text: str) -> list[float]:
     return values
 
 
+def missing_numbers(text: str, expected, rel: float = 1e-2, abs_: float = 1e-2) -> list[float]:
+    """The expected values that ``text`` does not state (to the given tolerance)."""
+    stated = parse_numbers(text)
+    return [value for value in expected
+            if not any(abs(value - got) <= max(abs_, rel * abs(value)) for got in stated)]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -186,6 +193,8 @@ class Widget:
             readout.first.type(f"{value}")
             action = lambda: readout.first.press("Enter")  # noqa: E731
         elif field_.count():                   # a text box
+            if field_.first.input_value() == str(value):
+                return None
             field_.first.fill(str(value))
             action = lambda: field_.first.press("Enter")  # noqa: E731
         elif select.count():                   # a drop-down
@@ -202,8 +211,17 @@ class Widget:
         action()
         if not watch and not timed:
             return None
-        self.page.wait_for_function(CHANGED_JS, arg=[self.selector(), selectors, before, picture], polling=10,
-                                    timeout=30_000)
+        try:
+            self.page.wait_for_function(CHANGED_JS, arg=[self.selector(), selectors, before, picture], polling=10,
+                                        timeout=30_000)
+        except Exception as error:
+            if type(error).__name__ != "TimeoutError":
+                raise
+            now = self.page.evaluate(SNAPSHOT_JS, [self.selector(), selectors])
+            raise AssertionError(
+                f"{self.name}: no redraw within 30 s. Watched {list(watch)}: {before['texts']} -> {now['texts']}; "
+                f"picture {'changed' if now['picture'] != before['picture'] else 'unchanged'}"
+                f"{'' if picture else ' (not watched)'}") from None
         seconds = time.perf_counter() - start
         if timed:
             LATENCIES.setdefault((self.name, timed), []).append(seconds)
@@ -232,10 +250,15 @@ class Widget:
 PICTURE_JS = """(root) => {
   const box = document.querySelector(root);
   if (!box) return '';
+  const hash = (text) => {  // FNV-1a over the whole image data
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+    return text.length + ':' + (h >>> 0).toString(16);
+  };
   const parts = [];
-  for (const img of box.querySelectorAll('img')) parts.push(img.src.length + ':' + img.src.slice(-200));
-  for (const c of box.querySelectorAll('canvas')) { try { parts.push(c.toDataURL().slice(-200)); } catch (e) {} }
-  for (const s of box.querySelectorAll('svg')) parts.push(s.innerHTML.length + ':' + s.innerHTML.slice(-200));
+  for (const img of box.querySelectorAll('img')) parts.push(hash(img.src));
+  for (const c of box.querySelectorAll('canvas')) { try { parts.push(hash(c.toDataURL())); } catch (e) {} }
+  for (const s of box.querySelectorAll('svg')) parts.push(hash(s.outerHTML));
   return parts.join('|');
 }"""
 SNAPSHOT_JS = """([root, selectors]) => {

@@ -70,16 +70,18 @@ def voila(playwright_browser, tmp_path_factory):
 @pytest.fixture(scope="module")
 def open_widget(playwright_browser, voila):
     """Open a solution notebook in Voilà and return the widget with the given CSS class."""
-    contexts = []
+    contexts, pages = [], {}
 
     def open_(notebook: str, widget: str, *, render_timeout: float = 120) -> Widget:
         if not notebook_path(notebook).exists():
             pytest.skip(f"notebook {notebook} is not in solutions/ yet")
-        context = playwright_browser.new_context(viewport={"width": 1100, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(voila.url(f"voila/render/{notebook}/{notebook}.ipynb"))
+        page = pages.get(notebook)
+        if page is None:  # one page (one kernel) per notebook and test module
+            context = playwright_browser.new_context(viewport={"width": 1100, "height": 900})
+            contexts.append(context)
+            page = pages[notebook] = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(voila.url(f"voila/render/{notebook}/{notebook}.ipynb"))
         try:
             page.wait_for_selector(f".{widget}", timeout=render_timeout * 1000)
         except Exception as error:  # show what the learner would see instead of the widget
