@@ -94,13 +94,19 @@ class Server:
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}?token={self.token}"
 
-    def start(self, ready_path: str = "/", timeout: float = 90) -> "Server":
+    def start(self, ready_path: str = "/", timeout: float = 90, tries: int = 3) -> "Server":
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
                                         stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self._log.close()
+                if tries > 1 and "already in use" in self.log_tail():
+                    # Someone took the free port between our look and the server's bind: take another.
+                    old, self.port = self.port, free_port()
+                    self.command = [arg.replace(f"={old}", f"={self.port}") for arg in self.command]
+                    return self.start(ready_path, timeout, tries - 1)
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(self.url(ready_path), timeout=2):

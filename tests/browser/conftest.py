@@ -26,6 +26,7 @@ from browser_harness import (ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, LATENCIES, Wid
                              notebook_path, voila_server)
 
 HERE = Path(__file__).resolve().parent
+STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -81,6 +82,8 @@ def open_widget(playwright_browser, voila):
             contexts.append(context)
             page = pages[notebook] = context.new_page()
             page.set_default_timeout(30_000)
+            page.js_errors = []
+            page.on("pageerror", lambda error, page=page: page.js_errors.append(str(error)))
             page.goto(voila.url(f"voila/render/{notebook}/{notebook}.ipynb"))
         try:
             page.wait_for_selector(f".{widget}", timeout=render_timeout * 1000)
@@ -88,6 +91,10 @@ def open_widget(playwright_browser, voila):
             text = page.inner_text("body")[-2000:] if page.locator("body").count() else ""
             raise AssertionError(f"{notebook}: no .{widget} on the page ({type(error).__name__}).\n"
                                  f"Page text:\n{text}\nServer log:\n{voila.log_tail(1500)}") from None
+        errors = [text for text in page.locator(STDERR).all_inner_texts() if "Error" in text]
+        assert not errors, f"{notebook}: a cell failed in Voilà:\n{errors[0][-1500:]}"
+        if page.js_errors:  # reported, not failed: a broken widget fails its own assertions
+            print(f"{notebook}: JavaScript errors on the page: {page.js_errors}")
         return Widget(page, widget, notebook)
 
     yield open_
