@@ -1,9 +1,11 @@
 """The README's "open the course" command: a learner's work is never overwritten."""
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from pathlib import Path
 
 from nbgrader_course import ROOT
 
@@ -66,3 +68,18 @@ def test_open_command_twice_keeps_an_edited_notebook_byte_for_byte(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "left as they are" in second.stdout
     assert notebook.read_bytes() == edited
+
+
+@pytest.mark.slow
+def test_open_hides_the_instructor_tools_from_learners(tmp_path):
+    import json
+    env = dict(os.environ, COURSE_WORKSPACE=str(tmp_path / "ws"), COURSE_VENV=sys.prefix)
+    subprocess.run([sys.executable, str(ROOT / "course.py"), "open", "--version"], env=env,
+                   capture_output=True, check=True, timeout=300)
+    page_config = json.loads((Path(sys.prefix) / "etc/jupyter/labconfig/page_config.json").read_text())
+    disabled = page_config.get("disabledExtensions", {})
+    assert disabled.get("@jupyter/nbgrader:formgrader") and disabled.get("@jupyter/nbgrader:create-assignment")
+    listing = subprocess.run([sys.executable, "-m", "jupyter", "server", "extension", "list"],
+                             capture_output=True, text=True)
+    listing = listing.stdout + listing.stderr
+    assert re.search(r"nbgrader.server_extensions.formgrader\S*\s+\S*disabled", listing), listing
