@@ -27,6 +27,7 @@ def readout(widget):
 def test_a_linear_model_stays_near_chance(separability):
     separability.set("model", "linear")
     separability.click("reset", watch=("readout",), picture=False) if readout(separability)[0] else None
+    untrained = separability.picture()
     # The picture shades the regions only: while the line says "corner" everywhere it looks the same.
     separability.click("train-step", watch=("readout",), picture=False)
     assert readout(separability)[0] == 1
@@ -35,6 +36,7 @@ def test_a_linear_model_stays_near_chance(separability):
     step, accuracy, params = readout(separability)
     assert (step, params) == (201, 3)
     assert accuracy < 0.7, f"a straight line cannot separate the centre from the corners: {accuracy:.0%}"
+    assert separability.picture() != untrained, "training should move the drawn boundary"
     separability.screenshot("linear")
 
 
