@@ -153,11 +153,12 @@ class Widget:
     page: object
     name: str                      # the CSS class of the widget's box, e.g. "valley"
     notebook: str
+    prefix: str | None = None      # the parts' classes are "<prefix>-<part>"; default: the box's class
     shots: list[Path] = field(default_factory=list)
 
     # ---- finding parts ---------------------------------------------------------------
     def selector(self, part: str | None = None) -> str:
-        return f".{self.name}" if part is None else f".{self.name}-{part}"
+        return f".{self.name}" if part is None else f".{self.prefix or self.name}-{part}"
 
     def locator(self, part: str | None = None):
         return self.page.locator(self.selector(part)).first

@@ -73,7 +73,7 @@ def open_widget(playwright_browser, voila):
     """Open a solution notebook in Voilà and return the widget with the given CSS class."""
     contexts, pages = [], {}
 
-    def open_(notebook: str, widget: str, *, render_timeout: float = 120) -> Widget:
+    def open_(notebook: str, widget: str, *, prefix: str | None = None, render_timeout: float = 120) -> Widget:
         if not notebook_path(notebook).exists():
             pytest.skip(f"notebook {notebook} is not in solutions/ yet")
         page = pages.get(notebook)
@@ -84,8 +84,12 @@ def open_widget(playwright_browser, voila):
             page.set_default_timeout(30_000)
             page.js_errors = []
             page.on("pageerror", lambda error, page=page: page.js_errors.append(str(error)))
-            page.goto(voila.url(f"voila/render/{notebook}/{notebook}.ipynb"))
         try:
+            if page.url == "about:blank":
+                # Voilà streams the page while it runs the cells and widgets show up early; "load"
+                # fires once every cell has run, so the kernel is free to answer the learner.
+                page.goto(voila.url(f"voila/render/{notebook}/{notebook}.ipynb"), wait_until="load",
+                          timeout=render_timeout * 1000)
             page.wait_for_selector(f".{widget}", timeout=render_timeout * 1000)
         except Exception as error:  # show what the learner would see instead of the widget
             text = page.inner_text("body")[-2000:] if page.locator("body").count() else ""
@@ -95,7 +99,7 @@ def open_widget(playwright_browser, voila):
         assert not errors, f"{notebook}: a cell failed in Voilà:\n{errors[0][-1500:]}"
         if page.js_errors:  # reported, not failed: a broken widget fails its own assertions
             print(f"{notebook}: JavaScript errors on the page: {page.js_errors}")
-        return Widget(page, widget, notebook)
+        return Widget(page, widget, notebook, prefix)
 
     yield open_
     for context in contexts:

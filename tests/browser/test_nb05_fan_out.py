@@ -1,7 +1,7 @@
 """Notebook 05's fan-out: the hidden neuron's blame is the sum of delta times weight over the paths."""
 import pytest
 
-from browser_harness import missing_numbers
+from browser_harness import missing_numbers, parse_numbers
 
 CLASSES = ("cat", "dog", "bird")
 
@@ -17,7 +17,9 @@ def test_sum_follows_the_sliders(fan_out, deltas, weights):
     for name, delta, weight in zip(CLASSES, deltas, weights):
         fan_out.set(f"delta-{name}", delta, timed="delta slider", watch=("sum",))
         fan_out.set(f"w-{name}", weight, timed="weight slider", watch=("sum",))
-    total = sum(d * w for d, w in zip(deltas, weights))
+    products = [d * w for d, w in zip(deltas, weights)]
     text = fan_out.text("sum")
-    assert not missing_numbers(text, [total], rel=1e-3, abs_=5e-3), f"the sum should be {total:.3f}; it reads {text!r}"
-    fan_out.screenshot()
+    assert not missing_numbers(text, products, abs_=5e-3), f"each path's δ × w {products} should show: {text!r}"
+    assert parse_numbers(text)[-1] == pytest.approx(sum(products), abs=5e-3), \
+        f"the sum should be {sum(products):+.2f}; the readout ends {text[-60:]!r}"
+    fan_out.screenshot(f"sum{sum(products):+.2f}")
