@@ -8,11 +8,13 @@ transpose, a sum over the batch left out). Slips that depend on the exercise (a 
 mask missing or taken from the wrong array, the upstream gradient not multiplied in)
 are passed in as ``candidates``: what the answer would be *with* that slip, which the
 exercise computes from a deliberately mutated forward pass, never from an analytic
-backward formula.
+backward formula. The helpers at the end build such candidate tables
+(:func:`loss_candidates`, :func:`vjp_candidates`, :func:`scaled_candidates`) and name a
+slip from a wrong shape alone (:func:`shape_slip`).
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -44,6 +46,26 @@ SLIP_MESSAGES = {
                        "derivative at 0 is 0 in this course, so use z > 0, not z >= 0",
     "upstream_missing": "the upstream gradient dout is not multiplied in: the chain rule "
                         "multiplies the local derivative by the gradient arriving from above",
+    # ReLU gating and matrix backprop (notebooks 04 and 05).
+    "mask_from_activation": "the gradient is multiplied by the ReLU's output values relu(z): the "
+                            "gate is a 0/1 mask, (z > 0), taken from the pre-activation z",
+    "dx_without_transpose": "the gradient for the layer's input uses W where it needs W.T: "
+                            "dX = dout @ W.T, shapes (N, H) @ (H, D) -> (N, D); with W itself the "
+                            "shapes only line up when W is square",
+    "mse_mean_missing": "every gradient is N times too large, N = Y_hat.size: the 1/N of the mean "
+                        "is missing from the loss gradient, which is 2 * (Y_hat - Y) / Y_hat.size",
+    "mse_rows_only": "every gradient is C times too large: the MSE averages over all N * C "
+                     "entries of Y_hat, so divide by Y_hat.size, not by the number of rows",
+    "paths_not_summed": "one product per path is returned: the blame from the paths is added up "
+                        "into one number (a dot product)",
+    "paths_averaged": "the result is C times too small (C outputs): the blame from the paths is summed, "
+                      "not averaged",
+    "bias_missing": "the bias b is not added: out = X @ W + b",
+    "relu_missing": "the ReLU is missing from the hidden layer: A1 = relu(X @ W1 + b1)",
+    "returned_mask": "this is the 0/1 mask (the derivative), not the ReLU's output: relu(z) keeps "
+                     "positive entries and replaces the others by 0",
+    "returned_relu": "this is relu(z) itself, not its derivative: the derivative is 1 where z > 0 "
+                     "and 0 elsewhere",
 }
 
 
@@ -106,4 +128,88 @@ def diagnose_key(actual, expected, *, batch_size=None, candidates=None, rtol=1e-
     if actual.ndim == expected.ndim + 1 and actual.shape[1:] == expected.shape and actual.shape[0] > 1:
         if _matches(actual.sum(axis=0), expected, rtol, atol):
             return "not_summed_over_batch"
+    return None
+
+
+# ---- building candidates from mutated forward passes --------------------------------
+#
+# A candidate is what a learner's answer would be with one slip. It is computed by
+# differentiating (numerically) a forward pass that carries the slip, or by a plain
+# transformation of the inputs or of the reference answer; never from a backward formula.
+
+def slip_sentence(key: str, hints: Mapping[str, str] | None = None) -> str:
+    """The sentence for slip ``key``: the exercise's hint if given, else the default."""
+    return (hints or {}).get(key) or SLIP_MESSAGES.get(key) or key.replace("_", " ")
+
+
+def by_output(slips: Mapping[str, Mapping[str, np.ndarray]]) -> dict:
+    """Turn ``{slip: {output: array}}`` into ``{output: {slip: array}}``, the layout
+    :func:`course_utils.feedback.check` takes for functions with several outputs.
+    The order of the slips is kept (the first match wins)."""
+    table: dict = {}
+    for slip, outputs in slips.items():
+        for output, value in outputs.items():
+            table.setdefault(output, {})[slip] = value
+    return table
+
+
+def merge_candidates(*tables: Mapping[str, Mapping[str, np.ndarray]]) -> dict:
+    """Join several ``{output: {slip: array}}`` tables; earlier slips are tried first."""
+    merged: dict = {}
+    for table in tables:
+        for output, slips in table.items():
+            merged.setdefault(output, {}).update(slips)
+    return merged
+
+
+def loss_candidates(mutated_losses: Mapping[str, Callable[[dict], float]],
+                    params: Mapping[str, np.ndarray], keys=None) -> dict:
+    """Differentiate each mutated loss numerically with respect to ``params``.
+
+    ``mutated_losses`` maps a slip key to ``f(params) -> float``, a loss whose forward
+    pass carries that slip. Returns ``{param name: {slip: gradient}}``; only ``keys``
+    (default: all) are kept.
+    """
+    from course_utils.gradcheck import numerical_gradients
+
+    slips = {}
+    for slip, loss in mutated_losses.items():
+        grads = numerical_gradients(loss, params)
+        slips[slip] = {k: v for k, v in grads.items() if keys is None or k in keys}
+    return by_output(slips)
+
+
+def vjp_candidates(mutated_forwards: Mapping[str, Callable[..., np.ndarray]],
+                   inputs: Mapping[str, np.ndarray], dout) -> dict:
+    """For each mutated forward ``f(**inputs)``, the gradients a backward function would
+    return for the upstream gradient ``dout``. Returns ``{input name: {slip: array}}``."""
+    from course_utils.gradcheck import numerical_vjp
+
+    return by_output({slip: numerical_vjp(forward, inputs, dout)
+                      for slip, forward in mutated_forwards.items()})
+
+
+def scaled_candidates(expected: Mapping[str, np.ndarray], factors: Mapping[str, float]) -> dict:
+    """Slips that scale every output by the same factor (a missing 1/N, a mean instead of
+    a sum): ``{output: {slip: factor * expected[output]}}``."""
+    return by_output({slip: {k: factor * _asarray(v, dtype=np.float64) for k, v in expected.items()}
+                      for slip, factor in factors.items()})
+
+
+def shape_slip(shape: tuple, expected_shape: tuple) -> str | None:
+    """Name a slip from a wrong shape alone, or return ``None``.
+
+    ``"transposed"`` when a non-square 2-D result has the expected shape reversed;
+    ``"not_summed_over_batch"`` when there is one extra leading axis;
+    ``"paths_not_summed"`` when one number is expected and a vector came back.
+    """
+    shape, expected_shape = tuple(shape), tuple(expected_shape)
+    if shape == expected_shape:
+        return None
+    if len(expected_shape) == 2 and expected_shape[0] != expected_shape[1] and shape == expected_shape[::-1]:
+        return "transposed"
+    if expected_shape == () and len(shape) == 1 and shape[0] > 1:
+        return "paths_not_summed"
+    if len(shape) == len(expected_shape) + 1 and shape[1:] == expected_shape and shape[0] > 1:
+        return "not_summed_over_batch"
     return None

@@ -216,8 +216,9 @@ def check(fn: Callable, args: Sequence[Any], expected, *, name: str | None = Non
 
     Returns
     -------
-    The learner's result, when it is right. Otherwise prints the message and raises
-    ``AssertionError``.
+    None, on purpose: nbgrader reads a number left as a graded cell's value as a
+    partial score, so a check on the last line of a test cell must leave no value.
+    A wrong result prints the message and raises ``AssertionError``.
     """
     __tracebackhide__ = True
     fname = name or getattr(fn, "__name__", "your function")
@@ -235,7 +236,6 @@ def check(fn: Callable, args: Sequence[Any], expected, *, name: str | None = Non
             fail(f"{FAIL_MARK}: {problem}")
     if not quiet:
         passed(f"{label} gives the expected result.")
-    return result
 
 
 def check_value(value, expected, what: str, **options) -> None:

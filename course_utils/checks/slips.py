@@ -1,0 +1,131 @@
+"""Name slips that show up before any value can be compared.
+
+Contract: :func:`check_named` runs the learner's function once and then behaves like
+:func:`course_utils.feedback.check`, with two additions:
+
+- when the learner's code raises (typically a matrix product whose shapes do not line
+  up), an optional *probe* re-runs it on a case where every matrix is square, where the
+  same slip gives numbers instead of an error, and names the slip from those numbers;
+- when an output has a telltale wrong shape (a non-square gradient transposed, one row
+  per example left unsummed, a vector where one number was due), the message names
+  that slip instead of only reporting the shapes.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from course_utils.diagnosis import diagnose_key, shape_slip, slip_sentence
+from course_utils.feedback import FAIL_MARK, CheckFailed, call_learner, check, fail, signature
+
+_print, _isinstance, _len = print, isinstance, len
+_ndarray, _generic = np.ndarray, np.generic
+_numbers = (int, float, np.integer, np.floating, np.bool_, bool)
+
+
+def _quietly(function: Callable, *args):
+    """Call ``function(*args)`` with its printing captured; return (result, printed, failure)."""
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            return function(*args), buffer.getvalue(), None
+    except CheckFailed as failure:
+        return None, buffer.getvalue(), failure
+
+
+def run_learner(fn: Callable, args: Sequence[Any], *, name: str, arg_names=None,
+                probe: Callable[[Callable], str | None] | None = None, hints=None):
+    """Call the learner's ``fn`` like :func:`course_utils.feedback.call_learner`; if it raises,
+    ask ``probe(fn)`` for the slip key and add its sentence to the message."""
+    __tracebackhide__ = True
+    result, printed, failure = _quietly(lambda: call_learner(fn, *args, name=name, arg_names=arg_names))
+    message = "" if failure is None else str(failure)
+    # Show what the learner's code printed, but not our failure message twice.
+    _print(printed.replace(message + "\n", "") if message else printed, end="")
+    if failure is None:
+        return result
+    if probe is not None and "is not written yet" not in message:
+        try:
+            key = probe(fn)
+        except Exception:  # the probe must never hide the learner's own error
+            key = None
+        if key:
+            message += f"\n  Likely cause: {slip_sentence(key, hints)}."
+    fail(message)
+
+
+def _pairs(result, expected, outputs, label):
+    if _isinstance(expected, Mapping) and _isinstance(result, Mapping):
+        return [(f"{label}['{k}']", k, result[k], expected[k]) for k in expected if k in result]
+    if _isinstance(expected, tuple) and _isinstance(result, (tuple, list)) and _len(result) == _len(expected):
+        names = outputs or [f"output {i}" for i in range(_len(expected))]
+        return [(f"{label} -> {n}", n, r, e) for n, r, e in zip(names, result, expected)]
+    if not _isinstance(expected, (Mapping, tuple)):
+        return [(f"{label} (the returned value)", None, result, expected)]
+    return []
+
+
+DEFAULT_SHAPE_SLIPS = ("transposed", "not_summed_over_batch")
+
+
+def name_shape_slips(result, expected, *, label: str, outputs=None, hints=None,
+                     allowed: Sequence[str] = DEFAULT_SHAPE_SLIPS) -> None:
+    """Fail with a named slip when an output's shape alone gives the slip away
+    (only the slips in ``allowed``, see :func:`course_utils.diagnosis.shape_slip`)."""
+    __tracebackhide__ = True
+    for what, _key, value, reference in _pairs(result, expected, outputs, label):
+        if not _isinstance(value, (_ndarray, _generic) + _numbers) or _isinstance(value, bool):
+            continue
+        shape, wanted = np.shape(value), np.shape(reference)
+        key = shape_slip(shape, wanted)
+        if key in allowed:
+            wanted_text = "one number (shape ())" if wanted == () else f"shape {wanted}"
+            fail(f"{FAIL_MARK}: {what} has shape {shape}, expected {wanted_text}.\n"
+                 f"  Likely cause: {slip_sentence(key, hints)}.")
+
+
+def check_named(fn: Callable, args: Sequence[Any], expected, *, name: str, arg_names=None,
+                outputs=None, candidates=None, hints=None, probe=None, batch_size=None,
+                cause=None, rtol=1e-5, atol=1e-8, quiet=False, shape_slips=DEFAULT_SHAPE_SLIPS):
+    """:func:`course_utils.feedback.check`, with slips named from errors and shapes first."""
+    __tracebackhide__ = True
+    label = signature(name, args, arg_names)
+    result = run_learner(fn, args, name=name, arg_names=arg_names, probe=probe, hints=hints)
+    name_shape_slips(result, expected, label=label, outputs=outputs, hints=hints, allowed=shape_slips)
+    return check(lambda *_: result, args, expected, name=name, arg_names=arg_names, outputs=outputs,
+                 candidates=candidates, hints=hints, batch_size=batch_size, cause=cause,
+                 rtol=rtol, atol=atol, quiet=quiet)
+
+
+def probe_outputs(fn: Callable, args: Sequence[Any], expected, candidates, outputs=None,
+                  rtol=1e-5, atol=1e-8) -> str | None:
+    """Run ``fn`` on a probe case and return the first slip key its outputs match.
+
+    ``expected`` and ``candidates`` are for the probe case, laid out as for
+    :func:`course_utils.feedback.check`. Square matrices make a transposed result the
+    same shape as the right one, so transposes are tried too.
+    """
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = fn(*copy.deepcopy(tuple(args)))
+    except Exception:
+        return None
+    multi = _isinstance(expected, (Mapping, tuple))
+    for _what, key, value, reference in _pairs(result, expected, outputs, "probe"):
+        if not _isinstance(value, (_ndarray, _generic) + _numbers):
+            continue
+        slips = dict((candidates or {}).get(key, {}) if multi else (candidates or {}))
+        reference = np.asarray(reference, dtype=np.float64)
+        if reference.ndim == 2:
+            slips.setdefault("transposed", reference.T)
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != reference.shape or not np.isfinite(value).all():
+            continue
+        slip = diagnose_key(value, reference, candidates=slips, rtol=rtol, atol=atol)
+        if slip:
+            return slip
+    return None

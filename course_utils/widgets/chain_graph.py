@@ -1,0 +1,46 @@
+"""The chain graph: move x, w1, w2 or y and watch values flow forward and gradients back."""
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from course_utils.chain_numbers import chain_numbers, dw1_product, fmt
+from course_utils.plots.chain_rule import plot_chain_graph
+
+
+def chain_graph_readout(numbers: dict) -> str:
+    """Text under the sliders: the forward values, then dL/dw1 written out as a product."""
+    f = numbers["forward"]
+    return (f"h = {fmt(f['h'])}, ŷ = {fmt(f['y_hat'])}, L = {fmt(f['L'])}  |  " + dw1_product(numbers)
+            + f"  |  dL/dw2 = {fmt(numbers['grad']['w2'])}")
+
+
+def chain_graph(x: float = 3.0, w1: float = 0.5, w2: float = -2.0, y: float = 1.0) -> widgets.VBox:
+    """Build the widget: four sliders, a readout, the graph."""
+    style = dict(min=-3.0, max=3.0, step=0.1, continuous_update=True,
+                 layout=widgets.Layout(width="360px"), style={"description_width": "60px"})
+    sliders = {name: widgets.FloatSlider(value=value, description=name, **style)
+               for name, value in [("x", x), ("w1", w1), ("w2", w2), ("y", y)]}
+    for name, slider in sliders.items():
+        slider.add_class(f"chain-graph-{name}")
+    readout = widgets.HTML()
+    readout.add_class("chain-graph-readout")
+    plot = widgets.Output(layout=widgets.Layout(height="440px"))
+
+    def redraw(_change=None):
+        numbers = chain_numbers(*(sliders[n].value for n in ("x", "w1", "w2", "y")))
+        readout.value = f"<code>{chain_graph_readout(numbers)}</code>"
+        with plot:
+            plot.clear_output(wait=True)
+            fig = plot_chain_graph(numbers)
+            display(fig)
+            plt.close(fig)
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([widgets.HBox([sliders["x"], sliders["w1"]]), widgets.HBox([sliders["w2"], sliders["y"]]),
+                        readout, plot])
+    box.add_class("chain-graph")
+    return box

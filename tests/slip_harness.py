@@ -1,0 +1,61 @@
+"""Run a notebook's visible checks against its solution with one slip put in.
+
+    feedback = slipped_feedback("05_matrix_backprop", "linear-backward-answer",
+                                "dW = X.T @ dout", "dW = dout.T @ X", "linear-backward-test")
+
+executes the notebook's setup and helper cells, its answer cells (the one named with
+``old`` replaced by ``new``: a copy of the solution with one slip), then the visible
+part of every test cell up to the named one, and returns what the named check printed
+and raised: the exact words a learner would read.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+
+import matplotlib
+import nbformat
+
+from nbgrader_course import ROOT
+
+matplotlib.use("Agg")
+
+HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
+HELPER_IDS = {"relu-helper"}  # ungraded cells that define something the answers use
+
+
+def _cells(assignment):
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return [c for c in nb.cells if c.cell_type == "code" and (_meta(c) or c.id in HELPER_IDS)]
+
+
+def _meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def slipped_feedback(assignment: str, answer_id: str, old: str, new: str, test_id: str) -> str:
+    namespace: dict = {}
+    found = False
+    for cell in _cells(assignment):
+        meta = _meta(cell)
+        source = cell.source
+        if meta.get("grade"):
+            visible = source.split(HIDDEN_MARK)[0]
+            buffer = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(buffer):
+                    exec(compile(visible, test_id, "exec"), namespace)
+            except AssertionError as failure:
+                if cell.id == test_id:
+                    # What the learner reads is what the check printed (the same words it raised).
+                    return buffer.getvalue() or str(failure)
+            if cell.id == test_id:
+                return buffer.getvalue()
+            continue
+        if cell.id == answer_id:
+            assert old in source, f"{old!r} is not in the solution of {answer_id}"
+            source = source.replace(old, new)
+            found = True
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, cell.id, "exec"), namespace)
+    raise AssertionError(f"no test cell {test_id} (answer cell found: {found})")
