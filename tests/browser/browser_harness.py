@@ -139,7 +139,11 @@ def voila_server(home: Path) -> Server:
     """Voilà serving every solution notebook: /voila/render/NN_name/NN_name.ipynb."""
     port, token = free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "voila", str(SOLUTIONS), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-               "--Voila.port_retries=0", f"--token={token}", "--show_tracebacks=True"]
+               "--Voila.port_retries=0", f"--token={token}", "--show_tracebacks=True",
+               # Voilà 0.5's default kernel manager now and then leaves a page at "Executing N of M"
+               # for good (voila-dashboards/voila#1428); the plain one is steadier.
+               "--VoilaConfiguration.multi_kernel_manager_class="
+               "jupyter_server.services.kernels.kernelmanager.MappingKernelManager"]
     return Server(command, jupyter_env(home), home / "voila.log", port, token)
 
 

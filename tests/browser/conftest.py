@@ -73,7 +73,7 @@ def open_widget(playwright_browser, voila):
     """Open a solution notebook in Voilà and return the widget with the given CSS class."""
     contexts, pages = [], {}
 
-    def open_(notebook: str, widget: str, *, prefix: str | None = None, render_timeout: float = 120) -> Widget:
+    def open_(notebook: str, widget: str, *, prefix: str | None = None, render_timeout: float = 90) -> Widget:
         if not notebook_path(notebook).exists():
             pytest.skip(f"notebook {notebook} is not in solutions/ yet")
         page = pages.get(notebook)
@@ -88,9 +88,16 @@ def open_widget(playwright_browser, voila):
             if page.url == "about:blank":
                 # Voilà streams the page while it runs the cells and widgets show up early; "load"
                 # fires once every cell has run, so the kernel is free to answer the learner.
-                page.goto(voila.url(f"voila/render/{notebook}/{notebook}.ipynb"), wait_until="load",
-                          timeout=render_timeout * 1000)
-            page.wait_for_selector(f".{widget}", timeout=render_timeout * 1000)
+                url = voila.url(f"voila/render/{notebook}/{notebook}.ipynb")
+                for attempt in (1, 2):
+                    try:
+                        page.goto(url, wait_until="load", timeout=render_timeout * 1000)
+                        break
+                    except Exception as error:  # a stuck "Executing N of M": once more, new kernel
+                        if attempt == 2 or type(error).__name__ != "TimeoutError":
+                            raise
+                        print(f"{notebook}: Voilà stuck at {page.inner_text('body')[-40:]!r}; loading again")
+            page.wait_for_selector(f".{widget}", timeout=30_000)
         except Exception as error:  # show what the learner would see instead of the widget
             text = page.inner_text("body")[-2000:] if page.locator("body").count() else ""
             raise AssertionError(f"{notebook}: no .{widget} on the page ({type(error).__name__}).\n"
