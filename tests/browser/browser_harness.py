@@ -139,11 +139,7 @@ def voila_server(home: Path) -> Server:
     """Voilà serving every solution notebook: /voila/render/NN_name/NN_name.ipynb."""
     port, token = free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "voila", str(SOLUTIONS), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-               "--Voila.port_retries=0", f"--token={token}", "--show_tracebacks=True",
-               # Voilà 0.5's default kernel manager now and then leaves a page at "Executing N of M"
-               # for good (voila-dashboards/voila#1428); the plain one is steadier.
-               "--VoilaConfiguration.multi_kernel_manager_class="
-               "jupyter_server.services.kernels.kernelmanager.MappingKernelManager"]
+               "--Voila.port_retries=0", f"--token={token}", "--show_tracebacks=True"]
     return Server(command, jupyter_env(home), home / "voila.log", port, token)
 
 
@@ -234,9 +230,22 @@ class Widget:
                 f"picture {'changed' if now['picture'] != before['picture'] else 'unchanged'}"
                 f"{'' if picture else ' (not watched)'}") from None
         seconds = time.perf_counter() - start
+        self.settle()
         if timed:
             LATENCIES.setdefault((self.name, timed), []).append(seconds)
         return seconds
+
+    def settle(self, quiet: float = 0.15, timeout: float = 10) -> None:
+        """Wait until the picture has not changed for ``quiet`` seconds (a redraw may come in two steps)."""
+        deadline = time.monotonic() + timeout
+        last, since = self.picture(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.03)
+            now = self.picture()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
 
     def wait_for_text(self, part: str, pattern: str, timeout: float = 30) -> str:
         """Wait until the part's text matches ``pattern`` (a regular expression)."""

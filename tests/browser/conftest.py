@@ -73,7 +73,8 @@ def open_widget(playwright_browser, voila):
     """Open a solution notebook in Voilà and return the widget with the given CSS class."""
     contexts, pages = [], {}
 
-    def open_(notebook: str, widget: str, *, prefix: str | None = None, render_timeout: float = 90) -> Widget:
+    def open_(notebook: str, widget: str, *, prefix: str | None = None, render_timeout: float = 45,
+              tries: int = 3) -> Widget:
         if not notebook_path(notebook).exists():
             pytest.skip(f"notebook {notebook} is not in solutions/ yet")
         page = pages.get(notebook)
@@ -82,22 +83,34 @@ def open_widget(playwright_browser, voila):
             contexts.append(context)
             page = pages[notebook] = context.new_page()
             page.set_default_timeout(30_000)
-            page.js_errors = []
+            page.js_errors, page.kernel_frames = [], []
             page.on("pageerror", lambda error, page=page: page.js_errors.append(str(error)))
+            page.on("websocket", lambda socket, page=page: socket.on(
+                "framereceived", lambda _frame: page.kernel_frames.append(1) if not page.kernel_frames else None)
+                if "/api/kernels/" in socket.url else None)
         try:
             if page.url == "about:blank":
                 # Voilà streams the page while it runs the cells and widgets show up early; "load"
                 # fires once every cell has run, so the kernel is free to answer the learner.
                 url = voila.url(f"voila/render/{notebook}/{notebook}.ipynb")
-                for attempt in (1, 2):
+                # Voilà 0.5 now and then leaves a page at "Executing N of M" for good, at a random
+                # cell (voila-dashboards/voila#1395, #1428): then load it again, with a new kernel.
+                for attempt in range(1, tries + 1):
                     try:
                         page.goto(url, wait_until="load", timeout=render_timeout * 1000)
                         break
-                    except Exception as error:  # a stuck "Executing N of M": once more, new kernel
-                        if attempt == 2 or type(error).__name__ != "TimeoutError":
+                    except Exception as error:
+                        if attempt == tries or type(error).__name__ != "TimeoutError":
                             raise
                         print(f"{notebook}: Voilà stuck at {page.inner_text('body')[-40:]!r}; loading again")
             page.wait_for_selector(f".{widget}", timeout=30_000)
+            # The widgets talk to the kernel once its websocket answers; act only after that.
+            for _ in range(600):
+                if page.kernel_frames:
+                    break
+                page.wait_for_timeout(50)
+            else:
+                raise TimeoutError("the page never heard from its kernel")
         except Exception as error:  # show what the learner would see instead of the widget
             text = page.inner_text("body")[-2000:] if page.locator("body").count() else ""
             raise AssertionError(f"{notebook}: no .{widget} on the page ({type(error).__name__}).\n"

@@ -20,7 +20,7 @@ ZERO = [(0.5 + 0.25 * math.sin(t * math.pi / 8), 0.5 - 0.33 * math.cos(t * math.
 @pytest.fixture(scope="module")
 def drawing(open_widget):
     # The notebook trains its network before the canvas appears: allow for that.
-    return open_widget("07_mnist", "mnist-drawing", prefix="mnist", render_timeout=400)
+    return open_widget("07_mnist", "mnist-drawing", prefix="mnist", render_timeout=300, tries=2)
 
 
 def draw(drawing, points):
