@@ -45,7 +45,7 @@ def test_a_hidden_layer_moves_the_boundary_and_learns_it(separability):
     separability.set("width", 6, timed="width slider", watch=("readout",))
     step, before, params = readout(separability)
     assert (step, params) == (0, 4 * 6 + 1), "2 inputs -> 6 ReLUs -> 1 output has 25 parameters"
-    separability.click("train-step", timed="train step (hidden)", watch=("readout",), picture=False)
+    separability.click("train-step", timed="train step, readout only (hidden)", watch=("readout",), picture=False)
     for _ in range(3):
         separability.click("train-50", timed="train 50 steps (hidden)", watch=("readout",))  # the boundary moves
     step, after, _ = readout(separability)
