@@ -298,8 +298,8 @@ CHANGED_JS = """([root, selectors, before, picture]) => {
 def latency_report() -> list[str]:
     if not LATENCIES:
         return []
-    lines = [f"{'widget':<18} {'action':<26} {'n':>3} {'median ms':>10} {'max ms':>8}"]
+    lines = [f"{'widget':<18} {'action':<34} {'n':>3} {'median ms':>10} {'max ms':>8}"]
     for (widget, action), values in sorted(LATENCIES.items()):
-        lines.append(f"{widget:<18} {action:<26} {len(values):>3} {statistics.median(values) * 1000:>10.0f} "
+        lines.append(f"{widget:<18} {action:<34} {len(values):>3} {statistics.median(values) * 1000:>10.0f} "
                      f"{max(values) * 1000:>8.0f}")
     return lines
