@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -101,6 +102,25 @@ def set_instructor_tools(enabled: bool) -> None:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def instructor_tools_hidden() -> bool:
+    """True when the venv's Jupyter config already hides every instructor tool.
+
+    Reading the two config files costs nothing; asking `jupyter` four times costs
+    seconds at every launch.
+    """
+    config = VENV / "etc" / "jupyter"
+    try:
+        page = json.loads((config / "labconfig" / "page_config.json").read_text())
+        disabled = page.get("disabledExtensions", {})
+        servers = {}
+        for name in INSTRUCTOR_SERVER_EXTENSIONS:
+            path = config / "jupyter_server_config.d" / f"{name}.json"
+            servers[name] = json.loads(path.read_text())["ServerApp"]["jpserver_extensions"][name]
+    except (OSError, ValueError, KeyError):
+        return False
+    return all(disabled.get(ext) for ext in INSTRUCTOR_LAB_EXTENSIONS) and not any(servers.values())
+
+
 # ---- open -------------------------------------------------------------------------
 
 def sync_workspace(release: Path, workspace: Path) -> list[Path]:
@@ -129,7 +149,8 @@ def sync_workspace(release: Path, workspace: Path) -> list[Path]:
 def command_open(args: argparse.Namespace) -> None:
     ensure_environment([])
     reexec_in_venv()
-    set_instructor_tools(enabled=False)
+    if not instructor_tools_hidden():
+        set_instructor_tools(enabled=False)
     fresh = not WORKSPACE.exists()
     added = sync_workspace(RELEASE, WORKSPACE)
     notebooks = [p for p in added if p.suffix == ".ipynb"]
