@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -64,7 +65,8 @@ def ensure_environment(extras: list[str]) -> None:
     installed = stamp.read_text().split() if stamp.exists() else []
     if installed[:1] == [digest] and set(extras) <= set(installed[1:]):
         return
-    wanted = sorted(set(extras) | set(installed[1:] if installed[:1] == [digest] else []))
+    # Extras installed earlier stay installed (pip never removes them): keep them listed.
+    wanted = sorted(set(extras) | set(installed[1:]))
     spec = f"{ROOT}[{','.join(wanted)}]" if wanted else str(ROOT)
     say(f"installing the course and its dependencies ({', '.join(wanted) or 'base'}); the first time takes about a minute")
     run([str(venv_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
@@ -101,6 +103,25 @@ def set_instructor_tools(enabled: bool) -> None:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def instructor_tools_hidden() -> bool:
+    """True when the venv's Jupyter config already hides every instructor tool.
+
+    Reading the two config files costs nothing; asking `jupyter` four times costs
+    seconds at every launch.
+    """
+    config = VENV / "etc" / "jupyter"
+    try:
+        page = json.loads((config / "labconfig" / "page_config.json").read_text())
+        disabled = page.get("disabledExtensions", {})
+        servers = {}
+        for name in INSTRUCTOR_SERVER_EXTENSIONS:
+            path = config / "jupyter_server_config.d" / f"{name}.json"
+            servers[name] = json.loads(path.read_text())["ServerApp"]["jpserver_extensions"][name]
+    except (OSError, ValueError, KeyError):
+        return False
+    return all(disabled.get(ext) for ext in INSTRUCTOR_LAB_EXTENSIONS) and not any(servers.values())
+
+
 # ---- open -------------------------------------------------------------------------
 
 def sync_workspace(release: Path, workspace: Path) -> list[Path]:
@@ -129,7 +150,8 @@ def sync_workspace(release: Path, workspace: Path) -> list[Path]:
 def command_open(args: argparse.Namespace) -> None:
     ensure_environment([])
     reexec_in_venv()
-    set_instructor_tools(enabled=False)
+    if not instructor_tools_hidden():
+        set_instructor_tools(enabled=False)
     fresh = not WORKSPACE.exists()
     added = sync_workspace(RELEASE, WORKSPACE)
     notebooks = [p for p in added if p.suffix == ".ipynb"]

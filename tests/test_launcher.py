@@ -73,9 +73,15 @@ def test_open_command_twice_keeps_an_edited_notebook_byte_for_byte(tmp_path):
 @pytest.mark.slow
 def test_open_hides_the_instructor_tools_from_learners(tmp_path):
     import json
+    import course
     env = dict(os.environ, COURSE_WORKSPACE=str(tmp_path / "ws"), COURSE_VENV=sys.prefix)
+    # An instructor turned the tools on in this environment; a learner's launch hides them again.
+    subprocess.run([sys.executable, str(ROOT / "course.py"), "instructor", "on"], env=env,
+                   capture_output=True, check=True, timeout=300)
+    assert not course.instructor_tools_hidden()
     subprocess.run([sys.executable, str(ROOT / "course.py"), "open", "--version"], env=env,
                    capture_output=True, check=True, timeout=300)
+    assert course.instructor_tools_hidden()
     page_config = json.loads((Path(sys.prefix) / "etc/jupyter/labconfig/page_config.json").read_text())
     disabled = page_config.get("disabledExtensions", {})
     assert disabled.get("@jupyter/nbgrader:formgrader") and disabled.get("@jupyter/nbgrader:create-assignment")
