@@ -64,7 +64,8 @@ def ensure_environment(extras: list[str]) -> None:
     installed = stamp.read_text().split() if stamp.exists() else []
     if installed[:1] == [digest] and set(extras) <= set(installed[1:]):
         return
-    wanted = sorted(set(extras) | set(installed[1:] if installed[:1] == [digest] else []))
+    # Extras installed earlier stay installed (pip never removes them): keep them listed.
+    wanted = sorted(set(extras) | set(installed[1:]))
     spec = f"{ROOT}[{','.join(wanted)}]" if wanted else str(ROOT)
     say(f"installing the course and its dependencies ({', '.join(wanted) or 'base'}); the first time takes about a minute")
     run([str(venv_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",

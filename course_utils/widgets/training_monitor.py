@@ -1,0 +1,84 @@
+"""A live view of training: a progress bar and the loss curve, redrawn as training runs.
+
+Usage inside a training loop::
+
+    monitor = training_monitor(total_steps, steps_per_epoch)
+    for ...:
+        ...
+        monitor.update(loss)          # once per minibatch
+    monitor.close()                   # final curve and summary
+
+The curve is redrawn at the end of an epoch, at most every ``redraw_every`` seconds: one
+drawing costs about 0.3 s, as much as a hundred training steps.
+CSS hooks: ``training-monitor`` (the box), ``training-monitor-status``, ``training-monitor-plot``.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+from tqdm.auto import tqdm
+
+from course_utils.plots.mnist import plot_loss_curve
+
+
+class TrainingMonitor:
+    """Progress bar + status line + loss curve for a loop of ``total_steps`` minibatch steps."""
+
+    def __init__(self, total_steps: int, steps_per_epoch: int, title: str = "Training loss",
+                 redraw_every: float = 2.0):
+        self.redraw_every, self.last_drawn = float(redraw_every), 0.0
+        self.total, self.per_epoch, self.title = int(total_steps), max(1, int(steps_per_epoch)), title
+        self.losses: list[float] = []
+        self.started = time.perf_counter()
+        self.bar_area = widgets.Output()
+        self.status = widgets.HTML("starting…")
+        self.status.add_class("training-monitor-status")
+        self.plot = widgets.Output(layout=widgets.Layout(height="300px"))
+        self.plot.add_class("training-monitor-plot")
+        self.box = widgets.VBox([self.bar_area, self.status, self.plot])
+        self.box.add_class("training-monitor")
+        display(self.box)
+        with self.bar_area:
+            self.bar = tqdm(total=self.total, unit="step", desc="training")
+
+    def update(self, loss: float) -> None:
+        loss = float(loss)
+        self.losses.append(loss)
+        self.bar.update(1)
+        if len(self.losses) % self.per_epoch == 0:
+            epoch = len(self.losses) // self.per_epoch
+            recent = sum(self.losses[-self.per_epoch:]) / self.per_epoch
+            self.bar.set_postfix(loss=f"{recent:.4f}")
+            self.status.value = f"epoch {epoch}: mean loss {recent:.4f}"
+            if not math.isfinite(recent):
+                self.status.value += " <b>(not a number: training has blown up)</b>"
+            if time.perf_counter() - self.last_drawn >= self.redraw_every:
+                self.redraw()
+
+    def redraw(self) -> None:
+        with self.plot:
+            self.plot.clear_output(wait=True)
+            fig = plot_loss_curve([x if math.isfinite(x) else float("nan") for x in self.losses],
+                                  self.per_epoch, title=self.title)
+            display(fig)
+            plt.close(fig)
+        self.last_drawn = time.perf_counter()
+
+    def close(self) -> float:
+        """Finish the bar, draw the final curve, return the seconds spent."""
+        seconds = time.perf_counter() - self.started
+        self.bar.close()
+        self.redraw()
+        last = sum(self.losses[-self.per_epoch:]) / max(1, len(self.losses[-self.per_epoch:]))
+        self.status.value = f"done: {len(self.losses)} steps in {seconds:.1f} s, final mean loss {last:.4f}"
+        return seconds
+
+
+def training_monitor(total_steps: int, steps_per_epoch: int, title: str = "Training loss",
+                     redraw_every: float = 2.0) -> TrainingMonitor:
+    """Create and show a :class:`TrainingMonitor`."""
+    return TrainingMonitor(total_steps, steps_per_epoch, title, redraw_every)

@@ -1,0 +1,126 @@
+"""Fixtures for the browser tests: Chromium through Playwright, Voilà serving the solutions.
+
+Adding a widget's test takes a few lines::
+
+    @pytest.fixture(scope="module")
+    def valley(open_widget):
+        return open_widget("02_gradient_descent", "valley")
+
+    def test_train_step_lowers_the_loss(valley):
+        before = valley.numbers("readout")
+        valley.click("train-step", timed="train step", watch=("readout",))
+        ...
+        valley.screenshot()
+
+``open_widget`` skips (with a one-line reason) while the notebook is not in solutions/,
+and every test here skips when Chromium, Playwright or Voilà is missing.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from browser_harness import (ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, LATENCIES, Widget, latency_report,
+                             notebook_path, voila_server)
+
+HERE = Path(__file__).resolve().parent
+STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines = latency_report()
+    if not lines:
+        return
+    terminalreporter.write_sep("-", "browser: learner action -> redrawn widget (benchmark, not asserted)")
+    for line in lines:
+        terminalreporter.write_line(line)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "latency.txt").write_text("\n".join(lines) + "\n")
+    (ARTIFACTS / "latency.json").write_text(json.dumps(
+        {f"{widget}: {action}": values for (widget, action), values in sorted(LATENCIES.items())}, indent=1))
+
+
+@pytest.fixture(scope="session")
+def playwright_browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (`python3 course.py test` installs it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (the `browser` extra)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def voila(playwright_browser, tmp_path_factory):
+    pytest.importorskip("voila", reason="voila not installed (the `browser` extra)")
+    server = voila_server(tmp_path_factory.mktemp("voila"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def open_widget(playwright_browser, voila):
+    """Open a solution notebook in Voilà and return the widget with the given CSS class."""
+    contexts, pages = [], {}
+
+    def open_(notebook: str, widget: str, *, prefix: str | None = None, render_timeout: float = 45,
+              tries: int = 3) -> Widget:
+        if not notebook_path(notebook).exists():
+            pytest.skip(f"notebook {notebook} is not in solutions/ yet")
+        page = pages.get(notebook)
+        if page is None:  # one page (one kernel) per notebook and test module
+            context = playwright_browser.new_context(viewport={"width": 1100, "height": 900})
+            contexts.append(context)
+            page = pages[notebook] = context.new_page()
+            page.set_default_timeout(30_000)
+            page.js_errors, page.kernel_frames = [], []
+            page.on("pageerror", lambda error, page=page: page.js_errors.append(str(error)))
+            page.on("websocket", lambda socket, page=page: socket.on(
+                "framereceived", lambda _frame: page.kernel_frames.append(1) if not page.kernel_frames else None)
+                if "/api/kernels/" in socket.url else None)
+        try:
+            if page.url == "about:blank":
+                # Voilà streams the page while it runs the cells and widgets show up early; "load"
+                # fires once every cell has run, so the kernel is free to answer the learner.
+                url = voila.url(f"voila/render/{notebook}/{notebook}.ipynb")
+                # Voilà 0.5 now and then leaves a page at "Executing N of M" for good, at a random
+                # cell (voila-dashboards/voila#1395, #1428): then load it again, with a new kernel.
+                for attempt in range(1, tries + 1):
+                    try:
+                        page.goto(url, wait_until="load", timeout=render_timeout * 1000)
+                        break
+                    except Exception as error:
+                        if attempt == tries or type(error).__name__ != "TimeoutError":
+                            raise
+                        print(f"{notebook}: Voilà stuck at {page.inner_text('body')[-40:]!r}; loading again")
+            page.wait_for_selector(f".{widget}", timeout=30_000)
+            # The widgets talk to the kernel once its websocket answers; act only after that.
+            for _ in range(600):
+                if page.kernel_frames:
+                    break
+                page.wait_for_timeout(50)
+            else:
+                raise TimeoutError("the page never heard from its kernel")
+        except Exception as error:  # show what the learner would see instead of the widget
+            text = page.inner_text("body")[-2000:] if page.locator("body").count() else ""
+            raise AssertionError(f"{notebook}: no .{widget} on the page ({type(error).__name__}).\n"
+                                 f"Page text:\n{text}\nServer log:\n{voila.log_tail(1500)}") from None
+        errors = [text for text in page.locator(STDERR).all_inner_texts() if "Error" in text]
+        assert not errors, f"{notebook}: a cell failed in Voilà:\n{errors[0][-1500:]}"
+        if page.js_errors:  # reported, not failed: a broken widget fails its own assertions
+            print(f"{notebook}: JavaScript errors on the page: {page.js_errors}")
+        return Widget(page, widget, notebook, prefix)
+
+    yield open_
+    for context in contexts:
+        context.close()

@@ -1,0 +1,52 @@
+"""Notebook 02's valley: Train Step rolls the ball downhill; a too-large learning rate climbs out."""
+import re
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def valley(open_widget):
+    return open_widget("02_gradient_descent", "valley")
+
+
+def state(valley):
+    """(loss, step count) as the readout states them."""
+    text = valley.text("readout")
+    loss = re.search(r"loss[^0-9+\-−]*([-+−]?\d[\d.]*(?:e[-+]?\d+)?)", text, re.I)
+    step = re.search(r"step[^0-9]*(\d+)", text, re.I)
+    assert loss and step, f"the readout should state the loss and the step count; it reads {text!r}"
+    return float(loss.group(1).replace("−", "-")), int(step.group(1))
+
+
+def reset(valley):
+    if state(valley)[1] != 0:
+        valley.click("reset", watch=("readout",))
+    assert state(valley)[1] == 0
+
+
+def test_train_step_lowers_the_loss_and_moves_the_ball(valley):
+    reset(valley)
+    losses = [state(valley)[0]]
+    for step in range(1, 6):
+        # the watched picture must change too: the ball moved
+        valley.click("train-step", timed="train step", watch=("readout",))
+        loss, count = state(valley)
+        assert count == step
+        losses.append(loss)
+    assert losses[-1] < losses[0], f"five steps with the default learning rate should lower the loss: {losses}"
+    assert all(b <= a + 1e-9 for a, b in zip(losses, losses[1:])), f"the loss went up on a step: {losses}"
+    valley.screenshot("trained")
+
+
+def test_a_too_large_learning_rate_makes_the_loss_grow(valley):
+    valley.set("lr", 1000, timed="learning-rate slider", watch=("readout",))  # past the end: the largest rate
+    reset(valley)
+    losses, went_up = [state(valley)[0]], []
+    for _ in range(4):
+        valley.click("train-step", watch=("readout",))
+        losses.append(state(valley)[0])
+        went_up.append(bool(re.search(r"went up", valley.text("readout"), re.I)))
+    grew = [b > a for a, b in zip(losses, losses[1:])]
+    assert any(grew), f"the largest learning rate should jump across the valley and climb: {losses}"
+    assert went_up == grew, f"the readout should say when the loss went up: {went_up} vs {losses}"
+    valley.screenshot("too-large-lr")

@@ -1,0 +1,71 @@
+"""Notebook 07's drawing canvas: draw a digit with the mouse, press Predict, read the answer."""
+import math
+import re
+
+import pytest
+
+
+# Dark pixels on the canvas (the pen is black on white).
+INK_JS = """(selector) => {
+  const canvas = document.querySelector(selector);
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let dark = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && data[i] < 128) dark++;
+  return dark;
+}"""
+ONE = [(0.5, 0.15), (0.52, 0.5), (0.5, 0.85)]                       # a vertical stroke
+ZERO = [(0.5 + 0.25 * math.sin(t * math.pi / 8), 0.5 - 0.33 * math.cos(t * math.pi / 8)) for t in range(17)]
+
+
+@pytest.fixture(scope="module")
+def drawing(open_widget):
+    # The notebook trains its network before the canvas appears: allow for that.
+    return open_widget("07_mnist", "mnist-drawing", prefix="mnist", render_timeout=300, tries=2)
+
+
+def draw(drawing, points):
+    """Drag the mouse through ``points`` (fractions of the canvas); return the dark pixels then.
+
+    The strokes reach the kernel as mouse events, in order, before a later button press.
+    """
+    page, canvas = drawing.page, drawing.locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+    return page.evaluate(INK_JS, drawing.selector("canvas"))
+
+
+def answer(drawing):
+    found = re.search(r"says\D*(\d)", drawing.text("prediction"))
+    assert found, f"the answer should name a digit; it reads {drawing.text('prediction')!r}"
+    return int(found.group(1))
+
+
+def clear(drawing):
+    drawing.click("clear-button", watch=("prediction",), picture=False)
+
+
+def test_drawing_a_digit_gives_a_prediction(drawing):
+    draw(drawing, ONE)
+    drawing.click("predict-button", timed="predict", watch=("prediction",))  # the scores are drawn too
+    assert answer(drawing) == 1, drawing.text("prediction")
+    drawing.screenshot("one")
+    clear(drawing)
+    draw(drawing, ZERO)
+    drawing.click("predict-button", timed="predict", watch=("prediction",))
+    assert answer(drawing) == 0, drawing.text("prediction")
+    drawing.screenshot("zero")
+
+
+def test_the_canvas_shows_the_ink(drawing):
+    """In Voilà a canvas is shown only after its cell ran; ink drawn before must not be lost."""
+    clear(drawing)
+    draw(drawing, ONE)
+    # A ~200-px stroke with an 18-px pen leaves thousands of dark pixels; a hairline only a few hundred.
+    drawing.page.wait_for_function(f"() => ({INK_JS})('{drawing.selector('canvas')}') > 2000", timeout=10_000)
+    drawing.screenshot("ink")
