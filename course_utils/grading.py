@@ -595,8 +595,12 @@ class SandboxExecute(NbGraderPreprocessor):
             error = self._run_here(cell.source, label)
         printed = stdout.take()
         outputs = _stream_outputs(printed)
+        if isinstance(error, NameError) and getattr(error, "name", None):
+            error = NameError(f"NOT YET: `{error.name}` does not exist yet, so this check cannot run: the cell "
+                              "above that creates it has not run without an error (see its message).")
         if error is not None:
-            message = str(error) if isinstance(error, AssertionError) else f"{type(error).__name__}: {error}"
+            message = str(error) if isinstance(error, (AssertionError, NameError)) \
+                else f"{type(error).__name__}: {error}"
             output = _error_output(type(error).__name__, message or "a check failed")
             if message and message in printed:  # the check printed it already: say it once
                 output.traceback = [f"{type(error).__name__}: this check did not pass (see the message above)."]

@@ -74,9 +74,11 @@ def names_in(source: str) -> set[str]:
 
 def dependencies(solution) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """For each answer function: the test cells that call it directly (its own tests), and
-    those that reach it only through another answer function (its dependants' tests).
+    those that reach it only through another answer function or through a variable made by a
+    cell that calls it (e.g. a network trained by a cell above the test).
 
-    Derived from the solution's source: a function uses another when its body names it.
+    Derived from the solution's source: a function uses another when its body names it; a
+    variable depends on the functions (and variables) its cell names.
     """
     bodies = {}
     for cell in answer_cells(solution):
@@ -84,18 +86,35 @@ def dependencies(solution) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
             if isinstance(node, ast.FunctionDef):
                 bodies[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     users = {f: {g for g in bodies if g != f and f in bodies[g]} for f in bodies}
-    tests = {nbgrader_meta(c)["grade_id"]: names_in(c.source) for c in solution.cells
-             if c.cell_type == "code" and nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+    variables: dict[str, set[str]] = {}  # variable -> answer functions its value depends on
+    tests = {}
+    for cell in solution.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = nbgrader_meta(cell)
+        names = names_in(cell.source)
+        if meta.get("grade") and not meta.get("solution"):
+            tests[meta["grade_id"]] = names
+            continue
+        needs = (names & set(bodies)).union(*[variables[v] for v in names & set(variables)])
+        try:
+            stored = {n.id for node in ast.parse(cell.source).body for n in ast.walk(node)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        except SyntaxError:
+            stored = set()
+        for name in stored - set(bodies):
+            variables[name] = variables.get(name, set()) | needs
     own, through = {}, {}
     for f in bodies:
-        reach, todo = set(), [f]
-        while todo:  # every function that uses f, directly or not
+        reach, todo = {f}, [f]
+        while todo:  # f and every function that uses it, directly or not
             for g in users[todo.pop()]:
                 if g not in reach:
                     reach.add(g)
                     todo.append(g)
         own[f] = {t for t, names in tests.items() if f in names}
-        through[f] = {t for t, names in tests.items() if names & reach} - own[f]
+        through[f] = {t for t, names in tests.items()
+                      if (names | set().union(*[variables[v] for v in names & set(variables)])) & reach} - own[f]
     return own, through
 
 
