@@ -53,6 +53,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from course_utils.fast_mlp import FastMLP  # noqa: E402
+from machine import load_average  # benchmarks/machine.py (this folder is on sys.path when run as a script)
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 SIZES = (784, 256, 128, 10)
@@ -287,13 +288,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def main() -> None:
