@@ -59,3 +59,13 @@ def slipped_feedback(assignment: str, answer_id: str, old: str, new: str, test_i
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(source, cell.id, "exec"), namespace)
     raise AssertionError(f"no test cell {test_id} (answer cell found: {found})")
+
+
+def assert_feedback_names_slip(assignment: str, key: str, hints, answer_id: str, test_id: str, old: str, new: str) -> None:
+    """Put the slip (``old`` -> ``new``) into the solution cell and check the feedback names it."""
+    from course_utils.diagnosis import slip_sentence
+
+    feedback = slipped_feedback(assignment, answer_id, old, new, test_id)
+    assert "NOT YET" in feedback, f"the slip was not caught:\n{feedback}"
+    assert f"Likely cause: {slip_sentence(key, hints)}." in feedback, feedback
+
