@@ -268,13 +268,22 @@ def command_grade(args: argparse.Namespace) -> None:
     elif args.step == "autograde":
         from course_utils.grading import integrity_rows, score_table
 
-        for assignment in args.assignments or submitted_assignments(course):
-            log = grading / "logs" / f"autograde-{assignment}.log"
-            if args.jobs > 1:
-                from course_utils.grading_parallel import autograde_parallel
+        assignments = args.assignments or submitted_assignments(course)
+        if args.jobs > 1:
+            # One pool of workers for every assignment at once (no waiting between
+            # assignments): see course_utils/grading_parallel.py.
+            from course_utils.grading_parallel import autograde_parallel
 
-                autograde_parallel(course, assignment, args.jobs, log, python=str(venv_python()))
-            else:
+            log = grading / "logs" / "autograde-parallel.log"
+            say(f"autograding {', '.join(assignments)} with {args.jobs} workers ...")
+            try:
+                autograde_parallel(course, assignments, args.jobs, log, python=str(venv_python()))
+            except RuntimeError as error:
+                say(str(error))
+                sys.exit(1)
+        for assignment in assignments:
+            if args.jobs <= 1:
+                log = grading / "logs" / f"autograde-{assignment}.log"
                 nbgrader_in(course, "autograde", assignment, "--force", log=log)
             say(f"autograded {assignment} (nbgrader's log: {log})")
             for line in score_table(course, assignment):

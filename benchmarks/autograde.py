@@ -10,15 +10,21 @@ one typical mistake (from tests/mistakes/<assignment>.py, when there is one) and
 are broken in one of four ways: untouched release (``NotImplementedError``), a syntax
 error, an exception before the first function is defined, or a deleted test cell.
 
-Two identical copies of the course (release generated, same submissions) are graded:
+Three identical copies of the course (release generated, same submissions) are graded,
+one after the other:
 
 - sequential: ``nbgrader autograde <assignment> --force`` for each assignment, one
-  after the other, as the nbgrader documentation does it;
-- parallel: what ``python3 course.py grade autograde --jobs N`` runs for each assignment
-  (:func:`course_utils.grading_parallel.autograde_parallel`): the learners dealt to N
-  ``nbgrader autograde`` processes, each with its own gradebook copy, merged after.
+  after the other, as the nbgrader documentation does it (the baseline);
+- one worker: the parallel code below with a single worker, i.e. one ``nbgrader
+  autograde`` process for every assignment: the part of the gain that comes from paying
+  nbgrader's start-up once instead of once per assignment (``--skip-one-worker`` leaves
+  this run out);
+- parallel: what ``python3 course.py grade autograde --jobs N`` runs
+  (:func:`course_utils.grading_parallel.autograde_parallel`): every submission of every
+  assignment dealt to N ``nbgrader autograde`` processes, each with its own gradebook
+  copy, merged after.
 
-Every learner's score for every graded cell must be the same in both gradebooks, or
+Every learner's score for every graded cell must be the same in all gradebooks, or
 the run fails. The notebooks' own cell time is measured too: every distinct submission's
 code cells (hidden tests included) run once in a fresh Python process, as the grading
 sandbox runs them (matplotlib's Agg backend, no kernel, libraries already imported),
@@ -50,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from course_utils.grading_parallel import autograde_parallel  # noqa: E402
 from nbgrader_course import COURSE_ID, load_mistakes  # noqa: E402
+from machine import load_average  # noqa: E402  benchmarks/machine.py (this folder is on sys.path when run as a script)
 
 PATTERN = "CCCCCWWWBB"  # per ten submissions: correct, wrong, broken
 BROKEN = ("untouched", "syntax-error", "raises-first", "deleted-test")
@@ -132,7 +139,6 @@ def nbgrader(root: Path, *args: str) -> float:
 # An error ends that cell only.
 _RUNNER = r"""
 import ast, json, sys, time
-from machine import load_average  # benchmarks/machine.py (this folder is on sys.path when run as a script)
 cells = json.load(open(sys.argv[1]))
 for source in cells:
     try:
@@ -193,6 +199,8 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=30, help="size of the class (default 30)")
     parser.add_argument("--assignments", nargs="*", help="default: every assignment in solutions/")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="nbgrader processes at once")
+    parser.add_argument("--skip-one-worker", action="store_true",
+                        help="leave out the middle run (the parallel code with one worker)")
     parser.add_argument("--keep", type=Path, help="build the two courses here and keep them")
     args = parser.parse_args()
     # nbgrader's own gradebook code makes SQLAlchemy warn about its session while merging.
@@ -223,33 +231,50 @@ def main() -> None:
             graded_forms.setdefault(variant, graded)
         par_root = where / "parallel"
         shutil.copytree(seq_root, par_root)
+        if not args.skip_one_worker:
+            shutil.copytree(seq_root, where / "one-worker")
 
         print(f"own cell time of the {len(graded_forms)} distinct submissions (plain Python, one process each) ...",
               flush=True)
         for variant, graded in graded_forms.items():
             own[variant] = own_cell_seconds(graded, seq_root / "solutions" / variant.assignment)
 
-        # Interleaved per assignment (sequential, then parallel, then the next assignment) so
-        # both modes meet the same load on a shared machine.
-        print(f"grading each assignment sequentially, then in parallel ({args.jobs} nbgrader processes) "
-              f"... (load {load_average()})", flush=True)
-        seq_times, par_times = {}, {}
+        # Three gradings of the same class, one after the other:
+        # - sequential: one `nbgrader autograde <assignment> --force` per assignment, as
+        #   nbgrader's documentation and formgrader do it (the baseline);
+        # - one worker: the parallel code path with a single worker, i.e. one nbgrader
+        #   process over every assignment: what start-up paid once is worth on its own;
+        # - parallel: the same with --jobs workers (course.py grade autograde --jobs N).
+        seq_times = {}
+        print(f"grading sequentially, one nbgrader autograde per assignment ... (load {load_average()})", flush=True)
         for assignment in assignments:
             seq_times[assignment] = nbgrader(seq_root, "autograde", assignment, "--force")
-            start = time.perf_counter()
-            autograde_parallel(par_root, assignment, args.jobs, par_root / "grading" / "logs" / f"{assignment}.log")
-            par_times[assignment] = time.perf_counter() - start
         sequential = sum(seq_times.values())
-        parallel = sum(par_times.values())
+        one_worker = None
+        if not args.skip_one_worker:
+            one_root = where / "one-worker"
+            print(f"grading with one worker (one nbgrader process for everything) ... (load {load_average()})",
+                  flush=True)
+            start = time.perf_counter()
+            autograde_parallel(one_root, assignments, 1, one_root / "grading" / "logs" / "autograde.log")
+            one_worker = time.perf_counter() - start
+        print(f"grading in parallel ({args.jobs} workers) ... (load {load_average()})", flush=True)
+        start = time.perf_counter()
+        autograde_parallel(par_root, assignments, args.jobs, par_root / "grading" / "logs" / "autograde.log")
+        parallel = time.perf_counter() - start
         load_after = load_average()
 
-        seq_scores, par_scores = scores(seq_root, assignments), scores(par_root, assignments)
-        differ = sorted(k for k in seq_scores.keys() | par_scores.keys() if seq_scores.get(k) != par_scores.get(k))
+        seq_scores = scores(seq_root, assignments)
+        others = {"parallel": scores(par_root, assignments)}
+        if one_worker is not None:
+            others["one worker"] = scores(one_root, assignments)
+        differ = [(mode, key, seq_scores.get(key), theirs.get(key)) for mode, theirs in others.items()
+                  for key in sorted(seq_scores.keys() | theirs.keys()) if seq_scores.get(key) != theirs.get(key)]
         n_cells = sum(1 for k in seq_scores if k[2] != "flagged")
 
         print()
         print(f"{'assignment':<22} {'notebooks':>9} {'sequential s':>12} {'s/notebook':>10} "
-              f"{'own cells s':>11} {'overhead s':>10} {'parallel s':>10} {'speed-up':>8}")
+              f"{'own cells s':>11} {'overhead s':>10}")
         total_own = 0.0
         for assignment in assignments:
             subs = [v for (learner, a), v in plan.items() if a == assignment]
@@ -257,24 +282,26 @@ def main() -> None:
             total_own += own_sum
             print(f"{assignment:<22} {len(subs):9d} {seq_times[assignment]:12.1f} "
                   f"{seq_times[assignment] / len(subs):10.2f} {own_sum / len(subs):11.2f} "
-                  f"{(seq_times[assignment] - own_sum) / len(subs):10.2f} {par_times[assignment]:10.1f} "
-                  f"{seq_times[assignment] / par_times[assignment]:8.2f}")
+                  f"{(seq_times[assignment] - own_sum) / len(subs):10.2f}")
         n = len(plan)
         per_100 = 100 / args.learners / 60
         overhead = (sequential - total_own) / n
         print()
-        print(f"{'mode':<40} {'wall s':>8} {'min/100 learners':>16} {'core-s/notebook':>15}")
-        print(f"{'sequential nbgrader autograde':<40} {sequential:8.1f} {sequential * per_100:16.2f} "
-              f"{sequential / n:15.2f}")
-        print(f"{f'course.py grade autograde --jobs {args.jobs}':<40} {parallel:8.1f} {parallel * per_100:16.2f} "
-              f"{parallel * args.jobs / n:15.2f}")
+        print(f"{'mode':<44} {'wall s':>8} {'min/100 learners':>16} {'core-s/notebook':>15} {'speed-up':>8}")
+        rows = [("sequential: nbgrader autograde per assignment", sequential, 1)]
+        if one_worker is not None:
+            rows.append(("one worker: one nbgrader process for all", one_worker, 1))
+        rows.append((f"parallel: course.py grade autograde --jobs {args.jobs}", parallel, args.jobs))
+        for name, wall, processes in rows:
+            print(f"{name:<44} {wall:8.1f} {wall * per_100:16.2f} {wall * processes / n:15.2f} "
+                  f"{sequential / wall:7.2f}x")
         print(f"(own cells: {total_own / n:.2f} s per notebook on average; overhead per notebook, sequential: "
               f"{overhead:.2f} s; core-s/notebook: wall seconds x processes / notebooks)")
-        print(f"speed-up: {sequential / parallel:.2f}x on {os.cpu_count()} cores; "
-              f"scores compared: {n} submissions, {n_cells} graded cells: "
+        print(f"speed-up of --jobs {args.jobs} over sequential: {sequential / parallel:.2f}x on {os.cpu_count()} cores; "
+              f"scores compared: {n} submissions, {n_cells} graded cells in each run: "
               f"{'identical' if not differ else f'{len(differ)} DIFFER'}")
-        for key in differ[:10]:
-            print(f"  {key}: sequential {seq_scores.get(key)} parallel {par_scores.get(key)}")
+        for mode, key, ours, theirs in differ[:10]:
+            print(f"  {key}: sequential {ours}, {mode} {theirs}")
         print(f"load average after: {load_after}")
         print(f"minutes_per_100_learners={parallel * per_100:.2f} sequential={sequential * per_100:.2f} "
               f"overhead_s={overhead:.2f}")

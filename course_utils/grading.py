@@ -788,12 +788,15 @@ def export_csv(db_url: str, course_id: str, root: Path, target) -> list[dict]:
         flags = {}
         for row in integrity_rows(root):
             flags.setdefault((row["assignment"], row["student"]), []).append(f"{row['cell']}: {row['problem']}")
-        for assignment in gradebook.assignments:
+        # Sorted by name, not by the order the gradebook happened to learn them in, so
+        # the same grades give the same file (however many workers graded them).
+        students = sorted(gradebook.students, key=lambda s: s.id)
+        for assignment in sorted(gradebook.assignments, key=lambda a: a.name):
             for notebook in assignment.notebooks:
                 for cell in notebook.grade_cells:
                     if f"{assignment.name}/{cell.name}" not in cells:
                         cells.append(f"{assignment.name}/{cell.name}")
-            for student in gradebook.students:
+            for student in students:
                 try:
                     submission = gradebook.find_submission(assignment.name, student.id)
                 except MissingEntry:
@@ -819,7 +822,7 @@ def score_table(root: Path, assignment: str, course_id: str = "learning-from-mis
 
     lines = []
     with Gradebook(f"sqlite:///{Path(root) / 'grading' / 'gradebook.db'}", course_id) as gradebook:
-        for student in gradebook.students:
+        for student in sorted(gradebook.students, key=lambda s: s.id):
             try:
                 submission = gradebook.find_submission(assignment, student.id)
             except MissingEntry:

@@ -1,0 +1,36 @@
+"""The benchmark scripts run end to end on a tiny problem and print their last line.
+
+The figures themselves are measured on demand (README, "Benchmarks"), never asserted
+here; this only keeps the scripts working as the course changes.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_benchmark(script: str, *args: str) -> list[str]:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{script} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return done.stdout.strip().splitlines()
+
+
+@pytest.mark.slow
+def test_autograde_benchmark_grades_a_small_class_identically_both_ways():
+    lines = run_benchmark("autograde.py", "--learners", "3", "--assignments", "01_loss", "02_gradient_descent")
+    assert any("scores compared: 6 submissions" in line and line.endswith("identical") for line in lines), lines
+    assert re.fullmatch(r"minutes_per_100_learners=\d+\.\d\d sequential=\d+\.\d\d overhead_s=-?\d+\.\d\d",
+                        lines[-1]), lines[-1]
+
+
+@pytest.mark.slow
+def test_mlp_benchmark_prints_its_ratios():
+    lines = run_benchmark("mlp.py", "--repeats", "3", "--synthetic", "--no-torch", "--no-readable")
+    assert re.fullmatch(r"ratio_floor=\d+\.\d{3} ratio_torch=nan", lines[-1]), lines[-1]
