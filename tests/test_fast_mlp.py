@@ -145,3 +145,64 @@ def test_mismatched_layer_shapes_are_refused_with_a_message():
     params["b2"] = np.zeros(7)
     with pytest.raises(ValueError, match="b2"):
         FastMLP(params)
+
+
+@pytest.mark.parametrize("sizes,n", SHAPES[:3])
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+def test_momentum_steps_are_notebook_07s_momentum_update(sizes, n, dtype, rtol):
+    # v <- beta v + grad; p <- p - lr v, over three different batches and a learning
+    # rate that changes between steps, as the notebook's schedule does.
+    params, _, _ = make_problem(sizes, n, seed=40 + n)
+    batches = [make_problem(sizes, n, seed=50 + i)[1:] for i in range(3)]
+    net = FastMLP(params, max_batch=n, dtype=dtype)
+    expected = {k: v.copy() for k, v in params.items()}
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    for (X, Y), lr in zip(batches, (0.3, 0.3, 0.03)):
+        grads = autograd.grad(lambda p: mse_loss(p, X, Y, anp))(expected)
+        for key in expected:
+            velocity[key] = 0.9 * velocity[key] + grads[key]
+            expected[key] = expected[key] - lr * velocity[key]
+        net.step(X.astype(dtype), Y.astype(dtype), lr, momentum=0.9)
+    after = net.params()
+    for name in params:
+        np.testing.assert_allclose(after[name], expected[name], rtol=rtol, atol=rtol / 10, err_msg=name)
+
+
+def test_train_epoch_passes_momentum_to_every_step():
+    params, X, Y = make_problem((6, 5, 3), 12, seed=8)
+    order = np.arange(12)
+    by_epoch, by_steps = FastMLP(params, max_batch=4, dtype=np.float64), FastMLP(params, max_batch=4, dtype=np.float64)
+    by_epoch.train_epoch(X, Y, 0.1, order=order, momentum=0.5)
+    for i in range(0, 12, 4):
+        by_steps.step(X[i:i + 4], Y[i:i + 4], 0.1, momentum=0.5)
+    for name, value in by_steps.params().items():
+        np.testing.assert_array_equal(by_epoch.params()[name], value)
+
+
+def test_momentum_never_leaves_subnormal_velocities_behind():
+    # Input 0 is always 0, so W1's first row gets a zero gradient at every step and its
+    # velocity only shrinks (0.9 ** k): without flushing it would sit in the slow
+    # subnormal range. Every FLUSH_EVERY steps such velocities become exactly 0.
+    params, X, Y = make_problem((4, 3, 2), 6, seed=9)
+    X[:, 0] = 0.0
+    net = FastMLP(params, max_batch=6)
+    tiny = np.finfo(np.float32).tiny
+    for step in range(1, 1201):
+        net.step(X.astype(np.float32), Y.astype(np.float32), 0.05, momentum=0.9)
+        if step == 1:
+            assert np.all(net._vW[0][0] == 0)  # no gradient ever reached it
+            net._vW[0][0] = 1e-3  # as if it had once had one
+        if step % net.FLUSH_EVERY == 0:
+            for V in net._vW + net._vb:
+                assert not np.any((V != 0) & (np.abs(V) < tiny)), step
+    assert np.all(net._vW[0][0] == 0)  # decayed past 1e-38 and flushed, not stuck at 1e-45
+
+
+def test_flushing_touches_only_subnormal_velocities():
+    params, _, _ = make_problem((4, 3, 2), 2, seed=10)
+    net = FastMLP(params, max_batch=2)
+    vW, vb = net._velocities()
+    vW[0][...] = [[1e-39, -1e-40, 1e-30], [0.5, -1e-38, 0.0], [3e-45, 1e-3, -1e-37], [1.0, 2.0, 3.0]]
+    net._flush_subnormal_velocities()
+    np.testing.assert_array_equal(vW[0], np.array([[0, 0, 1e-30], [0.5, 0, 0], [0, 1e-3, -1e-37], [1, 2, 3]],
+                                                  np.float32))
