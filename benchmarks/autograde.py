@@ -201,7 +201,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="nbgrader processes at once")
     parser.add_argument("--skip-one-worker", action="store_true",
                         help="leave out the middle run (the parallel code with one worker)")
-    parser.add_argument("--keep", type=Path, help="build the two courses here and keep them")
+    parser.add_argument("--keep", type=Path, help="build the three courses here and keep them")
     args = parser.parse_args()
     # nbgrader's own gradebook code makes SQLAlchemy warn about its session while merging.
     warnings.filterwarnings("ignore", message="Object of type .* not in session")

@@ -25,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from course_utils.fast_mlp import FastMLP  # noqa: E402
+from course_utils.reference.mlp import mlp_forward  # noqa: E402
 
 LAYERS = (784, 256, 128, 10)
 
@@ -83,18 +84,6 @@ def train(X_train_u8, y_train, epochs=20, batch_size=32, lr=0.2, momentum=0.9, d
     return net
 
 
-def predict(net: FastMLP, X: np.ndarray) -> np.ndarray:
-    """Class scores (N, 10) for float inputs (N, 784), with the trained parameters."""
-    params = net.params()
-    A = X.astype(net.dtype)
-    layers = len(net.W)
-    for k in range(1, layers + 1):
-        A = A @ params[f"W{k}"] + params[f"b{k}"]
-        if k < layers:
-            A = np.maximum(A, 0)
-    return A
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fashion", action="store_true", help="train on full Fashion-MNIST instead")
@@ -111,7 +100,7 @@ def main() -> None:
     start = time.perf_counter()
     net = train(data.X_train, data.y_train, epochs=args.epochs, shifts=not args.no_shifts)
     seconds = time.perf_counter() - start
-    scores = predict(net, data.X_test.astype(np.float32) / 255)
+    scores = mlp_forward(data.X_test / 255.0, net.params())
     accuracy = float(np.mean(scores.argmax(1) == data.y_test))
     print(f"{data.source}: test accuracy {accuracy:.2%} on {len(data.y_test):,} images; "
           f"training {args.epochs} epochs on {len(data.y_train):,} images took {seconds:.1f} s")

@@ -2,8 +2,8 @@
 
 Contract: :class:`FastMLP` trains a fully connected ReLU network with one-hot MSE and
 minibatch SGD, taking exactly the steps that notebook 07's ``mlp_forward``,
-``mlp_backward`` and ``sgd_update`` (or ``momentum_update``, with ``momentum=``) take: the same parameters after the same minibatches
-(the project's tests check each step against numerical gradients and an independent
+``mlp_backward`` and ``sgd_update`` take (or ``momentum_update``, with ``momentum=``):
+the same parameters after the same minibatches (the project's tests check each step against numerical gradients and an independent
 autodiff library).
 It is here for learners who want to see how close plain NumPy gets to the hardware
 (``python benchmarks/mlp.py``); it is not needed for any exercise.
@@ -86,6 +86,12 @@ class FastMLP:
         self._views: dict[int, tuple] = {}
         gemm = {np.dtype(np.float32): "sgemm", np.dtype(np.float64): "dgemm"}.get(self.dtype)
         self._gemm = getattr(_blas, gemm) if (_blas is not None and gemm) else None
+        axpy = {np.dtype(np.float32): "saxpy", np.dtype(np.float64): "daxpy"}.get(self.dtype)
+        self._axpy = getattr(_blas, axpy) if (_blas is not None and axpy) else None
+        # Momentum: one velocity per W and b, made at the first momentum step.
+        self._vW: list[np.ndarray] | None = None
+        self._vb: list[np.ndarray] | None = None
+        self._momentum_steps = 0
 
     def params(self) -> dict[str, np.ndarray]:
         """A copy of the parameters, in the notebook's dict layout."""
@@ -122,9 +128,18 @@ class FastMLP:
         """``V <- beta * V + inp.T @ d`` in one BLAS call (the same transposed view as above)."""
         if self._gemm is not None:
             self._gemm(1.0, d.T, inp.T, beta=beta, c=V.T, trans_b=1, overwrite_c=1)
-        else:  # pragma: no cover
+        else:  # pragma: no cover - scipy is a dependency of the course
             V *= beta
             V += inp.T @ d
+
+    def _add_scaled(self, P: np.ndarray, V: np.ndarray, a: float) -> None:
+        """``P <- P + a * V`` in one pass (BLAS axpy on the contiguous arrays, in place)."""
+        if self._axpy is not None:
+            out = self._axpy(V.reshape(-1), P.reshape(-1), a=a)
+            if not np.shares_memory(out, P):  # scipy had to copy: write the result back
+                P[...] = out.reshape(P.shape)
+        else:  # pragma: no cover - scipy is a dependency of the course
+            P += a * V
 
     # Every this many momentum steps, velocities smaller than the dtype's smallest normal
     # number are set to 0 (see _flush_subnormal_velocities).
@@ -132,10 +147,9 @@ class FastMLP:
 
     def _velocities(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Momentum buffers v for every W and b, zero until the first momentum step."""
-        if not hasattr(self, "_vW"):
+        if self._vW is None:
             self._vW = [np.zeros_like(W) for W in self.W]
             self._vb = [np.zeros_like(b) for b in self.b]
-            self._momentum_steps = 0
         return self._vW, self._vb
 
     def _flush_subnormal_velocities(self) -> None:
@@ -206,16 +220,6 @@ class FastMLP:
             if k > 0:
                 d = ds[k - 1]
         return loss
-
-    def _add_scaled(self, P: np.ndarray, V: np.ndarray, a: float) -> None:
-        """``P <- P + a * V`` in one pass (BLAS axpy on the contiguous arrays, in place)."""
-        axpy = getattr(_blas, "saxpy" if self.dtype == np.float32 else "daxpy", None) if _blas else None
-        if axpy is not None:
-            out = axpy(V.reshape(-1), P.reshape(-1), a=a)
-            if not np.shares_memory(out, P):  # scipy had to copy: write the result back
-                P[...] = out.reshape(P.shape)
-        else:  # pragma: no cover
-            P += a * V
 
     # ---- one epoch ---------------------------------------------------------------
 
