@@ -271,8 +271,8 @@ def command_grade(args: argparse.Namespace) -> None:
         assignments = args.assignments or submitted_assignments(course)
         if args.jobs > 1:
             # One pool of workers for every assignment at once (no waiting between
-            # assignments): see course_utils/grading_parallel.py.
-            from course_utils.grading_parallel import autograde_parallel
+            # assignments): see course_utils.grading.parallel.py.
+            from course_utils.grading.parallel import autograde_parallel
 
             log = grading / "logs" / "autograde-parallel.log"
             say(f"autograding {', '.join(assignments)} with {args.jobs} workers ...")

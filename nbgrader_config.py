@@ -24,7 +24,7 @@ c.Execute.interrupt_on_timeout = True
 # A learner who deleted a test cell gets it back, and graded, instead of "needs manual grade".
 c.OverwriteCells.add_missing_cells = True
 
-# ---- grading an instructor can trust (see course_utils/grading.py) --------------------
+# ---- grading an instructor can trust (see course_utils/grading/) --------------------
 # The learner's cells run in a sandbox process; graded test cells run in nbgrader's own
 # process with the instructor's locked cells only, so nothing a learner writes (a patched
 # np.allclose, a shadowed check, an object whose == is always true, sys.exit, os._exit)

@@ -20,7 +20,7 @@ one after the other:
   nbgrader's start-up once instead of once per assignment (``--skip-one-worker`` leaves
   this run out);
 - parallel: what ``python3 course.py grade autograde --jobs N`` runs
-  (:func:`course_utils.grading_parallel.autograde_parallel`): every submission of every
+  (:func:`course_utils.grading.parallel.autograde_parallel`): every submission of every
   assignment dealt to N ``nbgrader autograde`` processes, each with its own gradebook
   copy, merged after.
 
@@ -54,7 +54,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from course_utils.grading_parallel import autograde_parallel  # noqa: E402
+from course_utils.grading.parallel import autograde_parallel  # noqa: E402
 from nbgrader_course import COURSE_ID, load_mistakes  # noqa: E402
 from machine import load_average  # noqa: E402  benchmarks/machine.py (this folder is on sys.path when run as a script)
 

@@ -60,7 +60,7 @@ class TempCourse:
 
     def autograde_parallel(self, assignment: str, jobs: int = 2, timeout: int | None = None) -> None:
         """The same grading over ``jobs`` workers (``course.py grade autograde --jobs N``)."""
-        from course_utils.grading_parallel import autograde_parallel
+        from course_utils.grading.parallel import autograde_parallel
 
         extra = (f"--SandboxExecute.timeout={timeout}",) if timeout else ()
         autograde_parallel(self.root, assignment, jobs, self.root / "grading" / "autograde.log", extra=extra)

@@ -2,7 +2,7 @@
 sequential run in test_grading_workflow.py)."""
 import pytest
 
-from course_utils.grading_parallel import THREAD_VARIABLES, plan, submissions, worker_environment
+from course_utils.grading.parallel import THREAD_VARIABLES, plan, submissions, worker_environment
 
 
 @pytest.mark.parametrize("cores,jobs,threads", [(2, 2, "1"), (8, 2, "4"), (2, 4, "1"), (4, 1, "4")])

@@ -1,11 +1,11 @@
-"""The process that runs a learner's code during grading (``python -m course_utils.grading_sandbox``).
+"""The process that runs a learner's code during grading (``python -m course_utils.grading.sandbox``).
 
 Grading is split over two processes so that nothing a learner writes can change a verdict:
 
 - this *sandbox* process runs the learner's cells and, on request, calls the learner's
   functions; whatever it sends back is only a *claim* about a value, encoded as plain
   data (JSON, and NumPy arrays in the ``.npy`` format loaded with ``allow_pickle=False``);
-- the grader (:mod:`course_utils.grading`) runs the instructor's setup and test cells with
+- the grader (:mod:`course_utils.grading.execute`) runs the instructor's setup and test cells with
   libraries the learner's code never touched, and compares the claims itself.
 
 So a patched ``np.allclose``, a shadowed check function or an object whose ``==`` is always
@@ -28,55 +28,10 @@ import struct
 import sys
 import traceback
 
-OUTPUT_LIMIT = int(os.environ.get("COURSE_OUTPUT_LIMIT", "20000"))  # characters kept per cell
+from course_utils.grading import protocol
+from course_utils.grading.protocol import Capture, read_frame, write_frame
+
 MAX_DEPTH = 20
-
-
-# ---- framing ------------------------------------------------------------------------
-
-def write_frame(stream, payload: bytes) -> None:
-    stream.write(struct.pack(">Q", len(payload)))
-    stream.write(payload)
-    stream.flush()
-
-
-def read_frame(stream) -> bytes:
-    header = stream.read(8)
-    if len(header) < 8:
-        raise EOFError("the other side closed the channel")
-    (size,) = struct.unpack(">Q", header)
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError("the other side closed the channel")
-    return data
-
-
-# ---- learner output ------------------------------------------------------------------
-
-class Capture(io.TextIOBase):
-    """A stdout/stderr replacement that keeps the first OUTPUT_LIMIT characters."""
-
-    def __init__(self):
-        self.parts, self.kept, self.dropped = [], 0, 0
-
-    def writable(self):
-        return True
-
-    def write(self, text):
-        text = str(text)
-        room = OUTPUT_LIMIT - self.kept
-        if room > 0:
-            self.parts.append(text[:room])
-            self.kept += min(len(text), room)
-        self.dropped += max(0, len(text) - max(room, 0))
-        return len(text)
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        if self.dropped:
-            text += f"\n... output trimmed: {self.dropped} more characters were printed and are not shown ...\n"
-        self.parts, self.kept, self.dropped = [], 0, 0
-        return text
 
 
 # ---- encoding values as plain data ---------------------------------------------------
@@ -114,7 +69,7 @@ class Sandbox:
         if value is None or kind in (bool, int, float):
             return {"py": value}
         if kind is str:
-            return {"py": value[:OUTPUT_LIMIT]}
+            return {"py": value[:protocol.OUTPUT_LIMIT]}
         if depth < MAX_DEPTH:
             if kind in (tuple, list):
                 return {"seq": kind.__name__, "items": [self.encode(v, depth + 1) for v in value]}
@@ -285,8 +240,7 @@ def zygote(control_fd: int, preload: list[str]) -> None:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 os.setsid()
                 os.chdir(request["cwd"])
-                global OUTPUT_LIMIT
-                OUTPUT_LIMIT = int(request["output_limit"])
+                protocol.OUTPUT_LIMIT = int(request["output_limit"])
                 os.dup2(fds[0], 0)
                 os.dup2(fds[1], 1)
                 for fd in fds:
