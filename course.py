@@ -33,6 +33,9 @@ FIRST_NOTEBOOK = Path("01_loss") / "01_loss.ipynb"
 # a browser for the widget tests, and full-size Fashion-MNIST in the MNIST file format.
 SYSTEM_PACKAGES = {"/usr/bin/chromium": "chromium",
                    "/usr/share/datasets/fashion-mnist": "dataset-fashion-mnist"}
+# JupyterHub's proxy, from npm, for the classroom test (tests/test_hub_classroom.py).
+PROXY_PACKAGE = "configurable-http-proxy@5"
+PROXY_PREFIX = Path.home() / ".cache" / "learning-from-mistakes" / "configurable-http-proxy"
 
 # nbgrader's instructor tools; learners do not need to see them.
 INSTRUCTOR_LAB_EXTENSIONS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"]
@@ -186,10 +189,24 @@ def install_system_packages() -> None:
     run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], **quiet)
 
 
+def install_proxy() -> None:
+    """JupyterHub's configurable-http-proxy into a cache folder, where npm is at hand."""
+    if (PROXY_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy").exists():
+        return
+    if os.environ.get("COURSE_NO_SYSTEM_PACKAGES") or not shutil.which("npm"):
+        say("not installing configurable-http-proxy (no npm): the JupyterHub test will be skipped")
+        return
+    say(f"installing {PROXY_PACKAGE} with npm into {PROXY_PREFIX}")
+    PROXY_PREFIX.mkdir(parents=True, exist_ok=True)
+    run(["npm", "install", "--prefix", str(PROXY_PREFIX), "--no-audit", "--no-fund", "--silent", PROXY_PACKAGE],
+        stdout=subprocess.DEVNULL)
+
+
 def command_test(args: argparse.Namespace) -> None:
-    ensure_environment(["test", "browser"])
+    ensure_environment(["test", "browser", "hub"])
     if not inside_venv():
         install_system_packages()
+        install_proxy()
     reexec_in_venv()
     os.chdir(ROOT)
     result = subprocess.run([str(venv_python()), "-m", "pytest", *args.pytest_args])

@@ -12,7 +12,7 @@ def _name(spec: str) -> str:
 def _pyproject_specs():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     specs = list(project["dependencies"])
-    for extra in ("test", "browser"):
+    for extra in ("test", "browser", "hub"):
         specs += project["optional-dependencies"][extra]
     specs.append("python" + project["requires-python"])
     return {_name(s): s.replace(" ", "") for s in specs}
