@@ -19,7 +19,8 @@ as_user() { runuser -u "$name" -- env -i HOME="$home" PATH="$venv/bin:/usr/bin:/
 as_user mkdir -p "$home/learning-from-mistakes/grading" "$home/.jupyter"
 # solutions/ (with the hidden tests) stays readable by the instructor only.
 chmod 700 "$home"
-for part in solutions notebooks nbgrader_config.py; do
+# Everything `python3 course.py grade ...` needs, so `--jobs N` works there too.
+for part in solutions notebooks nbgrader_config.py course.py pyproject.toml README.md GLOSSARY.md course_utils; do
     cp -R "$course/$part" "$home/learning-from-mistakes/"
 done
 cp "$here/instructor_nbgrader_config.py" "$home/.jupyter/nbgrader_config.py"
