@@ -204,6 +204,7 @@ class Classroom:
     def close(self) -> None:
         try:
             self.stop()
+            self.left_running = self._our_processes()  # checked by the test: should be none
         finally:
             for name in self.users:
                 subprocess.run(["userdel", "--remove", name], capture_output=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pwd
 import re
 import shutil
 import sys
@@ -86,6 +87,11 @@ def classroom():
         yield room
     finally:
         room.close()
+    assert not room.left_running, f"still running after the hub stopped: {room.left_running}"
+    for name in room.users:
+        with pytest.raises(KeyError):
+            pwd.getpwnam(name)
+    assert not room.state.exists()
 
 
 @pytest.fixture
@@ -184,7 +190,8 @@ def test_a_class_releases_submits_grades_and_returns_feedback_on_the_hub(classro
         # JupyterHub >= 4.1 forbids the iframe JupyterLab shows formgrader in; nbgrader's
         # documented way round is formgrader in its own browser tab.
         teacher.page.goto(teacher.user_url(f"formgrader/gradebook/{ASSIGNMENT}/{ASSIGNMENT}"))
-        teacher.page.get_by_role("button", name="Show All Names").click()  # formgrader hides them
+        teacher.page.wait_for_selector("text=Submission #2")  # the table, names hidden at first
+        teacher.page.click("#toggle_names")  # "Show All Names"
         teacher.page.wait_for_selector(f"text={alice}")
         gradebook = teacher.page.inner_text("body")
         assert bob in gradebook and "4 / 4" in gradebook and "2 / 4" in gradebook, gradebook
