@@ -203,3 +203,22 @@ for fd in range(3, 64):
         assert run(after, "print(6 * 7)").strip() == "42"
     finally:
         after.kill()
+
+
+def test_shared_memory_a_learner_leaves_is_gone_for_the_next(submission):
+    first = confined(submission)
+    run(first, """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+segment = libc.shmget(0, 1 << 20, 0o1666)   # IPC_PRIVATE, IPC_CREAT | 0666: outlives its maker
+open('/dev/shm/left-behind', 'w').write('x')
+print(segment)
+""")
+    first.kill()
+    second = confined(submission)
+    try:
+        seen = run(second, "import os\nprint(len(open('/proc/sysvipc/shm').read().strip().splitlines()), "
+                           "os.listdir('/dev/shm'))")
+    finally:
+        second.kill()
+    assert seen.strip() == "1 []"

@@ -10,7 +10,9 @@ factory forks one sandbox per learner. What the confinement gives every learner'
   the course folder, ``/root``, ``/home`` and ``/etc`` (but for a few files the dynamic
   loader and fonts need) are not there at all;
 - writable only: a private, size-limited scratch folder with a copy of the learner's own
-  submission folder, and a size-limited ``/tmp``; both are emptied between learners;
+  submission folder, a size-limited ``/tmp`` and ``/dev/shm``; all are emptied between
+  learners, and a learner who leaves System V IPC objects behind gets the factory
+  replaced (a new IPC namespace) before the next learner;
 - no network (its own network namespace, with nothing but a down loopback);
 - none of the instructor's environment variables (``--clearenv``; :data:`SANDBOX_ENV`);
 - its own PID namespace: between learners the factory kills every process in it (a
@@ -128,7 +130,8 @@ def bwrap_command(python_args: list[str], submissions: str, limits: Limits = Lim
                 command += ["--perms", "0755", "--dir", str(parent)]
                 made.add(str(parent))
         command += ["--ro-bind", path, path]
-    command += ["--dev", "/dev", "--proc", "/proc",
+    command += ["--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp), "--tmpfs", "/dev/shm",
+                "--proc", "/proc",
                 "--perms", "1777", "--size", str(limits.tmp), "--tmpfs", "/tmp",
                 "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", SCRATCH,
                 "--ro-bind", submissions, SUBMISSIONS,

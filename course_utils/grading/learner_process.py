@@ -147,7 +147,8 @@ class Factory:
     sandbox first ends every process of the previous one.
     """
 
-    REPLY_TIMEOUT = 120  # seconds for the factory to answer (it may be importing libraries)
+    START_TIMEOUT = 120  # seconds for the first answer (the factory is importing libraries)
+    END_TIMEOUT = 30     # seconds to end a learner (a stopped factory is replaced after that)
 
     def __init__(self, preload: list[str], confined: bool, limits: confine.Limits):
         import dataclasses
@@ -173,7 +174,7 @@ class Factory:
         self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True)
         theirs.close()
-        self.socket.settimeout(self.REPLY_TIMEOUT)
+        self.socket.settimeout(self.START_TIMEOUT)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -218,10 +219,12 @@ class Factory:
             return
         shutil.rmtree(os.path.join(self.staging, self.active), ignore_errors=True)
         self.active = None
+        self.socket.settimeout(self.END_TIMEOUT)
         try:
             clean = self._ask({"op": "end"}, []) == 0
         except OSError:
             clean = False
+        self.socket.settimeout(self.START_TIMEOUT)
         if not clean:
             self.close()
 
