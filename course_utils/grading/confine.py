@@ -55,7 +55,7 @@ SANDBOX_ENV = {
     "COURSE_OFFLINE": "1",
 }
 PASSED_THROUGH = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
-                  "OPENBLAS_L2_SIZE")
+                  "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")
 
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/fonts",
@@ -92,6 +92,8 @@ def readable_paths() -> list[str]:
     import course_utils
 
     paths = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.abspath(course_utils.__file__))}
+    # An interpreter copied or built outside the system's folders may need its libraries found.
+    paths.update(p for p in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if os.path.isabs(p))
     executable = os.path.realpath(sys.executable)
     paths.add(os.path.dirname(os.path.dirname(executable)))
     return sorted(p for p in paths if p and os.path.exists(p))
@@ -115,6 +117,8 @@ def bwrap_command(python_args: list[str], submissions: str, limits: Limits = Lim
         command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
     else:
         command += ["--unshare-user", "--disable-userns"]
+    # /tmp first: an interpreter or environment that lives below /tmp is bound on top of it.
+    command += ["--perms", "1777", "--size", str(limits.tmp), "--tmpfs", "/tmp"]
     for folder in SYSTEM_DIRS:
         if os.path.islink(folder):
             command += ["--symlink", os.readlink(folder), folder]
@@ -132,7 +136,6 @@ def bwrap_command(python_args: list[str], submissions: str, limits: Limits = Lim
         command += ["--ro-bind", path, path]
     command += ["--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp), "--tmpfs", "/dev/shm",
                 "--proc", "/proc",
-                "--perms", "1777", "--size", str(limits.tmp), "--tmpfs", "/tmp",
                 "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", SCRATCH,
                 "--ro-bind", submissions, SUBMISSIONS,
                 "--chdir", SCRATCH, "--clearenv"]
