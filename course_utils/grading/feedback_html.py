@@ -12,8 +12,9 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from course_utils.grading.locked_cells import HIDDEN_BEGIN, HIDDEN_END
 
 # Where nbconvert finds templates/feedback/feedback_safe.html.j2 (ours) and the page it extends (nbgrader's).
-FEEDBACK_TEMPLATE_DIRS = [os.path.join(os.path.dirname(__file__), "templates"),
-                          os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates")]
+FEEDBACK_TEMPLATE_DIRS = [
+    os.path.join(os.path.dirname(__file__), "templates"),
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates")]
 
 
 class HideHiddenTests(NbGraderPreprocessor):
@@ -45,9 +46,10 @@ class HideHiddenTests(NbGraderPreprocessor):
 # What a feedback page may show of a learner's markdown and HTML: formatting, tables,
 # images, links to the web. No script, no event handler, no style, no form, no frame, no
 # URL other than http(s), mailto, in-page anchors and inline images.
-ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1", "h2",
-                "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "samp", "small",
-                "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"}
+ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
+                "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "samp",
+                "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+                "tr", "u", "ul"}
 INLINE_IMAGE = ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/gif;base64,",
                 "data:image/svg+xml;base64,")  # an SVG shown with <img> runs no script
 

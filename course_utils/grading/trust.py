@@ -73,7 +73,8 @@ def check_gradebook(course: Path, lead: str = "grading refused", manifest: dict 
     reference = {(kind, name): sql for kind, name, sql in manifest["gradebook"]}
     problems = schema_problems(course / GRADEBOOK, reference)
     if problems:
-        more = f" (and {len(problems) - 1} other difference{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+        others = len(problems) - 1
+        more = f" (and {others} other difference{'s' if others > 1 else ''})" if others else ""
         raise Refused(f"{lead}: the gradebook {GRADEBOOK} is not nbgrader's: {problems[0]}{more}; "
                       f"restore it from a backup, or remove what was added with sqlite3, before grading again.")
 
@@ -103,7 +104,8 @@ def changes_sentence(lead: str, changes: list[tuple[str, str, str | None, str | 
     """One sentence naming the first change (by path) and how many others there are."""
     key, what, recorded, found = changes[0]
     if what == "changed":
-        detail = f"{key} changed since the grading environment was trusted (sha256 {found[:12]}…, was {recorded[:12]}…)"
+        detail = (f"{key} changed since the grading environment was trusted "
+                  f"(sha256 {found[:12]}…, was {recorded[:12]}…)")
     elif what == "new":
         detail = f"{key} appeared since the grading environment was trusted (sha256 {found[:12]}…)"
     else:
