@@ -347,7 +347,7 @@ def command_grade_trust(course: Path) -> None:
     """Record the grading environment as it is now (course_utils, nbgrader_config.py, site-packages)."""
     from course_utils.grading.trust import take_manifest
 
-    say("recording the grading environment (hashing every installed file; about half a minute) ...")
+    say("recording the grading environment (the first time, every installed file is hashed: about half a minute)")
     path = take_manifest(course)
     say(f"trusted the grading environment as it is now: {path.relative_to(course)}; later grading steps "
         "refuse to run if any of its files changes")

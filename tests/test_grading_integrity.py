@@ -120,6 +120,16 @@ def test_a_copied_tree_is_re_read_once_then_takes_the_fast_path(fake_roots, tmp_
     assert verify(manifest, roots) == ([], False)
 
 
+def test_taking_the_manifest_again_re_reads_only_what_changed(fake_roots):
+    first = take(fake_roots)
+    target = fake_roots["course_utils"] / "checks" / "loss.py"
+    target.write_text("def check_mse(f):\n    return False\n")
+    forged = {"files": {key: ["0" * 64, *entry[1:]] for key, entry in first["files"].items()}}
+    again = take(fake_roots, previous=forged)  # digests are reused only where the stat is unchanged
+    assert again["files"]["course_utils/checks/loss.py"] == take(fake_roots)["files"]["course_utils/checks/loss.py"]
+    assert again["files"]["nbgrader_config.py"][0] == "0" * 64
+
+
 def test_refusal_is_one_sentence_naming_the_file(fake_roots, tmp_path, monkeypatch, known_schema):
     course = tmp_path / "course"
     course.mkdir()

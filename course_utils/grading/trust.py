@@ -40,7 +40,11 @@ class Refused(Exception):
 def take_manifest(course: Path) -> Path:
     """Hash the grading environment of ``course`` and store it (with nbgrader's schema). Returns the file."""
     course = Path(course).resolve()
-    manifest = take(grading_roots(course))
+    try:
+        previous = json.loads((course / MANIFEST).read_text())
+    except (OSError, ValueError):
+        previous = None
+    manifest = take(grading_roots(course), previous if isinstance(previous, dict) else None)
     manifest["gradebook"] = sorted([kind, name, sql] for (kind, name), sql in reference_schema().items())
     # Compiled files made under the old environment go with it.
     shutil.rmtree(course / PYCACHE, ignore_errors=True)
