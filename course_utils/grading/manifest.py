@@ -10,9 +10,11 @@ each file to its SHA-256::
 
 ``verify`` walks the same roots again and reports every file that changed, appeared or
 disappeared. A file whose size, modification time, change time and inode are all as
-recorded is not read again (the fast path: about 50,000 ``lstat`` calls, well under 2 s);
-any other file is hashed. The change time (``ctime``) cannot be set by a process, so
-writing a file and restoring its ``mtime`` still sends it to the slow path.
+recorded is not read again (the fast path: one ``lstat`` per file, about 22,000 in this
+course's environment, 0.3 s of CPU); any other file is hashed. The change time
+(``ctime``) cannot be set by a process, so writing a file and restoring its ``mtime``
+still sends it to the slow path. Taking a manifest from nothing hashes everything
+(about 1.2 GB here: half a minute or more).
 
 ``__pycache__`` folders are skipped: grading processes run with ``PYTHONPYCACHEPREFIX``
 pointing at the course's private ``grading/.pycache`` (see ``course.py grade``), so Python
