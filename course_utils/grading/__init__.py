@@ -59,7 +59,6 @@ _WHERE = {
     "HideHiddenTests": "feedback_html", "clean_html": "feedback_html",
     "Refused": "trust", "check_all": "trust", "take_manifest": "trust",
     "isolation_of": "isolation_marks",
-    "collect": "collect",
     "export_csv": "export", "score_table": "export",
     "autograde_parallel": "parallel",
 }
