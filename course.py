@@ -337,7 +337,7 @@ def command_grade(args: argparse.Namespace) -> None:
             learners = sorted(p.parent.name for p in (grading / "submitted").glob(f"*/{assignment}") if p.is_dir())
             unconfined = unconfined_rows(course, assignment, learners)
             for row in unconfined:
-                say(f"FLAGGED {row['student']} / {row['assignment']}: graded without isolation ({row['reason']})")
+                say(f"FLAGGED {row['student']} / {row['assignment']}: graded without isolation: {row['reason']}")
             if unconfined:  # code that ran unconfined could have written compiled files there
                 shutil.rmtree(grading / ".pycache", ignore_errors=True)
         # A change made while grading would hold in every later run: catch it now.
