@@ -6,6 +6,7 @@
     python3 course.py release     # regenerate notebooks/ from solutions/ (maintainers)
     python3 course.py instructor on|off   # show or hide nbgrader's instructor tools
     python3 course.py grade release|collect|autograde|feedback|export   # an instructor's grading steps
+    python3 course.py grade trust       # after changing course_utils/ or the environment on purpose
 
 Only the standard library is used here, because this file runs before anything is
 installed: it creates a virtual environment (``.venv`` or ``$COURSE_VENV``), installs
@@ -78,6 +79,10 @@ def ensure_environment(extras: list[str]) -> None:
     run([str(venv_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
          "--editable", spec])
     stamp.write_text(" ".join([digest, *wanted]))
+    if (ROOT / "grading").is_dir():  # an instructor's course: what grades is what was just installed
+        say("recording the grading environment's manifest (grading/environment-manifest.json)")
+        run([str(venv_python()), "-m", "course_utils.grading.trust", str(ROOT)],
+            env=dict(os.environ, PYTHONPYCACHEPREFIX=str(ROOT / "grading" / ".pycache")))
 
 
 def run(command: list[str], **kwargs) -> None:
@@ -86,9 +91,18 @@ def run(command: list[str], **kwargs) -> None:
         sys.exit(result.returncode)
 
 
-def reexec_in_venv() -> None:
-    """Continue this same command with the venv's interpreter."""
-    if not inside_venv():
+def reexec_in_venv(pycache_prefix: Path | None = None) -> None:
+    """Continue this same command with the venv's interpreter (and ``PYTHONPYCACHEPREFIX``, if given).
+
+    Grading passes a private ``pycache_prefix``: Python then reads and writes compiled files
+    only there, never in a ``__pycache__`` beside the sources (which the integrity manifest
+    skips), from the first import on.
+    """
+    prefix_missing = pycache_prefix is not None and os.environ.get("PYTHONPYCACHEPREFIX") != str(pycache_prefix)
+    if not inside_venv() or prefix_missing:
+        if pycache_prefix is not None:
+            os.environ["PYTHONPYCACHEPREFIX"] = str(pycache_prefix)
+            os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the private cache is only useful if it fills
         # Commands of the venv (nbgrader runs `alembic`, jupyter its helpers) come first.
         os.environ["PATH"] = f"{venv_python().parent}{os.pathsep}{os.environ.get('PATH', '')}"
         os.environ["VIRTUAL_ENV"] = str(VENV)
@@ -264,10 +278,21 @@ def submitted_assignments(course: Path) -> list[str]:
     return sorted({p.name for p in (course / "grading" / "submitted").glob("*/*") if p.is_dir()})
 
 
+def refuse_unless_trusted(course: Path, lead: str) -> None:
+    """Stop here, with one sentence, unless the grading environment and the gradebook are as trusted."""
+    from course_utils.grading.trust import Refused, check_all
+
+    try:
+        check_all(course, lead)
+    except Refused as refusal:
+        say(str(refusal))
+        sys.exit(3)
+
+
 def command_grade(args: argparse.Namespace) -> None:
-    ensure_environment([])
-    reexec_in_venv()
     course = Path(args.course).resolve()
+    ensure_environment([])
+    reexec_in_venv(pycache_prefix=course / "grading" / ".pycache")
     # nbgrader runs the `alembic` command of its own environment: it must be on PATH.
     if not os.environ.get("PATH", "").startswith(str(venv_python().parent)):
         os.environ["PATH"] = f"{venv_python().parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -277,6 +302,9 @@ def command_grade(args: argparse.Namespace) -> None:
         for assignment in args.assignments or course_assignments(course):
             nbgrader_in(course, "generate_assignment", assignment, "--force", "--log-level=WARN")
             say(f"released notebooks/{assignment} and registered it in the gradebook")
+        command_grade_trust(course)
+    elif args.step == "trust":
+        command_grade_trust(course)
     elif args.step == "collect":
         from course_utils.grading.collect import collect
 
@@ -289,8 +317,10 @@ def command_grade(args: argparse.Namespace) -> None:
     elif args.step == "autograde":
         from course_utils.grading import integrity_rows, score_table
         from course_utils.grading.confine import availability
+        from course_utils.grading.isolation_marks import unconfined_rows
 
         assignments = args.assignments or submitted_assignments(course)
+        refuse_unless_trusted(course, "grading refused")
         extra: tuple[str, ...] = ()
         if args.unsafe_no_isolation:
             say("grading WITHOUT isolation (--unsafe-no-isolation): learners' code can reach this machine; "
@@ -322,17 +352,37 @@ def command_grade(args: argparse.Namespace) -> None:
                 print(line)
             for row in integrity_rows(course, assignment):
                 say(f"FLAGGED {row['student']} / {row['assignment']}: {row['cell']}: {row['problem']}")
+            learners = sorted(p.parent.name for p in (grading / "submitted").glob(f"*/{assignment}") if p.is_dir())
+            unconfined = unconfined_rows(course, assignment, learners)
+            for row in unconfined:
+                say(f"FLAGGED {row['student']} / {row['assignment']}: graded without isolation: {row['reason']}")
+            if unconfined:  # code that ran unconfined could have written compiled files there
+                shutil.rmtree(grading / ".pycache", ignore_errors=True)
+        # A change made while grading would hold in every later run: catch it now.
+        refuse_unless_trusted(course, "the grades just made are not trusted")
     elif args.step == "feedback":
+        refuse_unless_trusted(course, "feedback refused")
         for assignment in args.assignments or submitted_assignments(course):
             nbgrader_in(course, "generate_feedback", assignment, "--force", "--log-level=WARN")
             say(f"feedback for {assignment}: {grading / 'feedback'}/<learner>/{assignment}/*.html")
     elif args.step == "export":
         from course_utils.grading import export_csv
 
+        refuse_unless_trusted(course, "export refused")
         target = Path(args.output or grading / "grades.csv")
         with open(target, "w", newline="") as handle:
             rows = export_csv(f"sqlite:///{grading / 'gradebook.db'}", "learning-from-mistakes", course, handle)
         say(f"{len(rows)} row(s) written to {target}")
+
+
+def command_grade_trust(course: Path) -> None:
+    """Record the grading environment as it is now (course_utils, nbgrader_config.py, site-packages)."""
+    from course_utils.grading.trust import take_manifest
+
+    say("recording the grading environment (the first time, every installed file is hashed: about half a minute)")
+    path = take_manifest(course)
+    say(f"trusted the grading environment as it is now: {path.relative_to(course)}; later grading steps "
+        "refuse to run if any of its files changes")
 
 
 def main() -> None:
@@ -355,8 +405,10 @@ def main() -> None:
                                    "collect PATH: copy a folder or .zip of submissions (one folder per learner) in; "
                                    "autograde: grade every submission (--jobs N: N learners at a time); "
                                    "feedback: one HTML page per learner, without hidden tests; "
-                                   "export: grades as CSV (default grading/grades.csv).")
-    p.add_argument("step", choices=["release", "collect", "autograde", "feedback", "export"])
+                                   "export: grades as CSV (default grading/grades.csv); "
+                                   "trust: record the grading environment again after a change you made on purpose "
+                                   "(release does it too; every other step refuses to run if it changed).")
+    p.add_argument("step", choices=["release", "collect", "autograde", "feedback", "export", "trust"])
     p.add_argument("path", nargs="?", help="collect: the folder or .zip of submissions")
     p.add_argument("--assignment", dest="assignments", action="append", help="only this assignment (repeatable)")
     p.add_argument("--jobs", type=int, default=1, help="autograde: learners graded at the same time")

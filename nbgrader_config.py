@@ -44,3 +44,15 @@ c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetad
 c.SandboxExecute.timeout = 60          # seconds per cell, as c.Execute.timeout above
 c.SandboxExecute.output_limit = 20000  # characters of printed output kept per cell
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# Feedback pages show what a learner wrote (markdown cells, HTML and markdown outputs): all of
+# it goes through bleach (nbconvert's sanitiser) with the allow-list in feedback_html.py, so no
+# script, event handler or javascript: link survives; with sanitize_html, nbconvert's template
+# also leaves out JavaScript outputs and widget views. nbgrader's feedback template does not
+# sanitise markdown cells itself: grading/templates/feedback/feedback_safe.html.j2 extends it to do so.
+from course_utils.grading.feedback_html import FEEDBACK_TEMPLATE_DIRS  # noqa: E402
+
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "course_utils.grading.feedback_html.clean_html"}
+c.HTMLExporter.template_name = "feedback"  # nbgrader's, found in the second of these folders
+c.HTMLExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS
+c.HTMLExporter.template_file = "feedback_safe.html.j2"

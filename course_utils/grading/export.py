@@ -4,11 +4,16 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from course_utils.grading.isolation_marks import CONFINED, isolation_of
 from course_utils.grading.locked_cells import integrity_rows
 
 
 def export_csv(db_url: str, course_id: str, root: Path, target) -> list[dict]:
-    """One row per learner and assignment: total, maximum, each test cell, and integrity flags."""
+    """One row per learner and assignment: total, maximum, each test cell, integrity flags and isolation.
+
+    ``isolation`` is ``bubblewrap`` (the learner's code ran confined), ``none`` (graded
+    without isolation, on the instructor's explicit request) or ``unknown`` (no record).
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
     rows, cells = [], []
@@ -31,12 +36,13 @@ def export_csv(db_url: str, course_id: str, root: Path, target) -> list[dict]:
                     continue
                 row = {"student": student.id, "assignment": assignment.name, "score": submission.score,
                        "max_score": submission.max_score,
-                       "flags": " | ".join(flags.get((assignment.name, student.id), []))}
+                       "flags": " | ".join(flags.get((assignment.name, student.id), [])),
+                       "isolation": isolation_of(root, assignment.name, student.id)[0]}
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
                         row[f"{assignment.name}/{grade.name}"] = grade.score
                 rows.append(row)
-    columns = ["student", "assignment", "score", "max_score", *cells, "flags"]
+    columns = ["student", "assignment", "score", "max_score", *cells, "flags", "isolation"]
     writer = csv.DictWriter(target, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
@@ -45,7 +51,11 @@ def export_csv(db_url: str, course_id: str, root: Path, target) -> list[dict]:
 
 
 def score_table(root: Path, assignment: str, course_id: str = "learning-from-mistakes") -> list[str]:
-    """Lines for the terminal: each learner's score on ``assignment``, cell by cell."""
+    """Lines for the terminal: each learner's score on ``assignment``, cell by cell.
+
+    A line ends in ``FLAGGED`` when locked cells were edited, and in ``NOT ISOLATED`` or
+    ``ISOLATION UNKNOWN`` when the learner's code did not (or may not) run confined.
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
     lines = []
@@ -57,5 +67,8 @@ def score_table(root: Path, assignment: str, course_id: str = "learning-from-mis
                 continue
             cells = ", ".join(f"{g.name} {g.score:g}/{g.max_score:g}" for n in submission.notebooks for g in n.grades)
             flag = "  FLAGGED" if any(n.flagged for n in submission.notebooks) else ""
+            isolation = isolation_of(root, assignment, student.id)[0]
+            if isolation != CONFINED:
+                flag += "  NOT ISOLATED" if isolation == "none" else "  ISOLATION UNKNOWN"
             lines.append(f"  {student.id:<24} {submission.score:g} / {submission.max_score:g}   ({cells}){flag}")
     return lines
