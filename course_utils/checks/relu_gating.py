@@ -56,7 +56,7 @@ def check_relu(fn, z):
     __tracebackhide__ = True
     return check(fn, (z,), ref.relu(z), arg_names=("z",),
                  candidates={"returned_mask": relu_slope(z)}, hints=HINTS,
-                 cause="keep each positive entry and replace every other entry by 0: np.maximum(z, 0)")
+                 cause="keep each positive entry and replace every other entry by 0, elementwise")
 
 
 def check_relu_grad(fn, z):
@@ -93,7 +93,7 @@ def check_relu_backward(fn, dout, z):
     expected = relu_backward_expected(dout, z)
     return check_named(fn, (dout, z), expected, name="relu_backward", arg_names=("dout", "z"),
                        candidates=relu_backward_candidates(dout, z), hints=HINTS,
-                       cause="dz = dout where z > 0 and 0 elsewhere: dout * (z > 0)")
+                       cause="the arriving gradient passes where the neuron was on (z > 0) and is stopped elsewhere")
 
 
 NEURON_OUTPUTS = ("dx", "dw", "db")  # the order of the forward inputs x, w, b (the course's rule)
