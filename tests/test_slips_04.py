@@ -50,3 +50,9 @@ def test_wrong_intuition_letter_is_refused_without_giving_the_answer():
 def test_solution_passes_every_visible_check():
     feedback = slipped_feedback(NB, *TABLE[:1], "table", "table", TABLE[1])
     assert "NOT YET" not in feedback and "PASSED" in feedback
+
+
+def test_gradients_in_another_order_are_named_with_the_rule():
+    feedback = slipped_feedback(NB, NEURON[0], "return dz * w, dz * x, dz", "return dz * x, dz, dz * w", NEURON[1])
+    assert "in the order (dw, db, dx)" in feedback and "return (dx, dw, db)" in feedback
+    assert "order of the forward inputs" in feedback

@@ -36,7 +36,7 @@ def check_layer_parameters(fn, n_in, n_out):
                         "bias_per_input": "one bias per OUTPUT neuron (n_out of them), not one per input",
                         "neurons": "you added the neuron counts: every input connects to every output, "
                                    "so the weights are n_in * n_out"},
-                 cause="a fully connected layer has n_in * n_out weights and n_out biases")
+                 cause="count one weight per (input, output) pair and one bias per output")
 
 
 def check_count_parameters(fn, layer_sizes):
@@ -65,7 +65,7 @@ def check_parameter_table(fn, layer_sizes):
     return check(fn, (list(sizes),), expected, arg_names=("layer_sizes",),
                  candidates={"no_bias": no_bias},
                  hints={"no_bias": "the last column leaves out the biases: use layer_parameters(n_in, n_out)"},
-                 cause="one row per layer, in order: (n_in, n_out, layer_parameters(n_in, n_out))")
+                 cause="one row per layer, in order: its input size, its output size and its parameter count")
 
 
 def check_gpt3_parameters(fn, config=None, expected=None, rtol=0.01):

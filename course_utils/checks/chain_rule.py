@@ -28,7 +28,7 @@ def check_chain_forward(fn, x, w1, w2):
           candidates={"h": {"swapped": y_hat}, "y_hat": {"swapped": h, "skipped_w1": np.float64(w2 * x)}},
           hints={"swapped": "h and y_hat are swapped: return (h, y_hat), in the order they are computed",
                  "skipped_w1": "y_hat must be built from h (w2 * h), not straight from x"},
-          cause="h = w1 * x first, then y_hat = w2 * h")
+          cause="follow the arrows: h from x and w1 first, then y_hat from h and w2")
 
 
 HINTS_BACKWARD = {

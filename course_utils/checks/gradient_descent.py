@@ -70,8 +70,8 @@ def check_gradient_descent(fn, df, w0, lr, n_steps):
                       hints={"stale_gradient": "every step uses the slope at the start w0: "
                                                "evaluate df at the current weight inside the loop",
                              "uphill": "the weights climb: subtract lr * df(w), do not add it"},
-                      cause="start the list with w0; then repeat n_steps times: w = w - lr * df(w), "
-                            "appending each new w")
+                      cause="start the list with w0; then repeat n_steps times: one gradient_step with the slope "
+                            "at the current weight, appending each new w")
     if problem:
         fail(f"{FAIL_MARK}: {problem}")
     passed(f"{label} visits the expected {n_steps + 1} weights.")

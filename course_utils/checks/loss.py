@@ -12,7 +12,7 @@ def check_squared_error(fn, y_hat, y):
     """``fn(y_hat, y)`` must equal ``(y - y_hat)**2`` elementwise, same shape as the inputs."""
     __tracebackhide__ = True
     return check(fn, (y_hat, y), ref.squared_error(y_hat, y), arg_names=ARGS,
-                 cause="square the difference of each pair: (y - y_hat)**2, with no sum or mean",
+                 cause="square the difference of each pair, with no sum or mean",
                  hints={"factor_2_extra": "every entry is twice the squared error: "
                                           "square the difference, do not multiply it by 2"})
 
@@ -26,7 +26,7 @@ def check_mse(fn, y_hat, y):
                                         "squared errors; the mean divides by the number of elements",
                         "factor_2_missing": "the result is half the mean squared error: "
                                             "did you divide by 2 (a convention some books use)? This course does not"},
-                 cause="average (y_hat - y)**2 over every element (np.mean), not over one axis")
+                 cause="average the squared errors over every element, not over one axis")
 
 
 def check_mse_grad(fn, y_hat, y):
@@ -39,4 +39,4 @@ def check_mse_grad(fn, y_hat, y):
                                 "so it is 2*(y_hat - y)/N, not 2*(y - y_hat)/N",
                         "mean_missing": "every entry is N times too large: the 1/N of the mean is missing "
                                         "(N = y_hat.size, every element counts)"},
-                 cause="differentiate mean((y_hat - y)**2) with respect to each y_hat entry: 2*(y_hat - y)/N")
+                 cause="differentiate the mean of the squared errors with respect to each y_hat entry: one term, its 2u, and the 1/N")

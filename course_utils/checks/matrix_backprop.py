@@ -56,7 +56,7 @@ def check_hidden_blame(fn, deltas, w_row):
     return check_named(fn, (deltas, w_row), expected, name="hidden_blame", arg_names=("deltas", "w_row"),
                        candidates={"paths_averaged": expected / d.size}, hints=BLAME_HINTS,
                        shape_slips=("paths_not_summed",),
-                       cause="multiply each path's error by that path's weight, then add: np.sum(deltas * w_row)")
+                       cause="multiply each path's error by that path's weight, then add the products")
 
 
 def hidden_blames_expected(deltas, W):
@@ -101,7 +101,7 @@ def check_hidden_blames(fn, deltas, W):
     return check_named(fn, (deltas, W), expected, name="hidden_blames", arg_names=("deltas", "W"),
                        candidates={**(wrong or {}), "paths_averaged": expected / k}, hints=BLAME_HINTS,
                        probe=_hidden_blames_probe(deltas, W),
-                       cause="neuron j's blame is the dot product of the deltas with row j of W: deltas @ W.T")
+                       cause="neuron j's blame is the dot product of the deltas with row j of W: one matrix product, with shapes that meet")
 
 
 # ---- one linear layer --------------------------------------------------------------
@@ -179,7 +179,7 @@ def check_linear_backward(fn, X, W, b, dout):
     return check_named(fn, (dout, cache), expected, name="linear_backward", arg_names=("dout", "cache"),
                        outputs=LINEAR_OUTPUTS, candidates=_linear_candidates(X, W, b, dout), hints=LINEAR_HINTS,
                        probe=_linear_probe(_f(X).shape[0]), batch_size=_f(X).shape[0],
-                       cause="dX = dout @ W.T, dW = X.T @ dout, db = dout.sum(axis=0)")
+                       cause="write the shapes: dX (N, D), dW (D, H), db (H,); each comes from dout (N, H) and one of X or W, with a sum over the batch for the shared W and b")
 
 
 # ---- the two-layer network ---------------------------------------------------------

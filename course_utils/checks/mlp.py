@@ -129,8 +129,8 @@ def check_mlp_backward(forward_fn, backward_fn, X, params, dscores):
         candidates = {"mask_missing": open_gate[key], "upstream_missing": no_upstream[key]}
         problem = compare(grads[key], expected[key], f"{label}['d{key}' stored under '{key}']",
                           rtol=2e-4, atol=1e-6, batch_size=int(np.shape(X)[0]), candidates=candidates, hints=hints,
-                          cause=(f"work backwards layer by layer: dW = A_in.T @ dZ, db = dZ.sum(axis=0), "
-                                 f"dA_in = dZ @ W.T, then dZ = dA * (Z > 0) for a hidden layer"))
+                          cause=("work backwards layer by layer, each layer as notebook 05's linear layer, "
+                                 "with the ReLU gate of the layer below for every hidden layer"))
         if problem:
             fail(f"{FAIL_MARK}: {problem}")
     passed(f"{label} matches the numerical gradients of every parameter.")
@@ -150,7 +150,7 @@ def check_sgd_update(fn, params, grads, lr):
         hints = {"sign": "the parameters moved uphill: subtract lr * gradient, do not add it",
                  "lr_missing": "the whole gradient was subtracted: multiply it by the learning rate lr first"}
         problem = compare(result[key], expected, f"{label}['{key}']", rtol=1e-5, atol=1e-6,
-                          candidates=candidates, hints=hints, cause="each parameter becomes p - lr * grads[key]")
+                          candidates=candidates, hints=hints, cause="every parameter takes one step against its own gradient, scaled by lr")
         if problem:
             fail(f"{FAIL_MARK}: {problem}")
     passed(f"{label} moves every parameter a step of size lr against its gradient.")

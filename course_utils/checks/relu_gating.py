@@ -14,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from course_utils.checks.slips import check_named
+from course_utils.checks.slips import check_named, name_swapped_order, run_learner
 from course_utils.diagnosis import loss_candidates, vjp_candidates
 from course_utils.feedback import FAIL_MARK, check, fail, passed
 from course_utils.gradcheck import numerical_gradient, numerical_gradients, numerical_vjp
@@ -56,7 +56,7 @@ def check_relu(fn, z):
     __tracebackhide__ = True
     return check(fn, (z,), ref.relu(z), arg_names=("z",),
                  candidates={"returned_mask": relu_slope(z)}, hints=HINTS,
-                 cause="keep each positive entry and replace every other entry by 0: np.maximum(z, 0)")
+                 cause="keep each positive entry and replace every other entry by 0, elementwise")
 
 
 def check_relu_grad(fn, z):
@@ -93,10 +93,11 @@ def check_relu_backward(fn, dout, z):
     expected = relu_backward_expected(dout, z)
     return check_named(fn, (dout, z), expected, name="relu_backward", arg_names=("dout", "z"),
                        candidates=relu_backward_candidates(dout, z), hints=HINTS,
-                       cause="dz = dout where z > 0 and 0 elsewhere: dout * (z > 0)")
+                       cause="the arriving gradient passes where the neuron was on (z > 0) and is stopped elsewhere")
 
 
-NEURON_OUTPUTS = ("dw", "db", "dx")
+NEURON_OUTPUTS = ("dx", "dw", "db")  # the order of the forward inputs x, w, b (the course's rule)
+ORDER_RULE = "backward functions return gradients in the order of the forward inputs (x, w, b)"
 NEURON_HINTS = {
     **HINTS,
     "mask_missing": "the gradients are not zero where the neuron was off (z <= 0): the ReLU's gate "
@@ -144,15 +145,22 @@ def neuron_backward_candidates(x, w, b, y) -> dict:
 
 
 def check_neuron_backward(fn, x, w, b, y):
-    """``fn(x, w, b, y)`` must return (dw, db, dx) for L = (relu(w·x + b) - y)**2."""
+    """``fn(x, w, b, y)`` must return (dx, dw, db) for L = (relu(w·x + b) - y)**2.
+
+    The gradients in another order (e.g. the earlier (dw, db, dx)) are named as such.
+    """
     __tracebackhide__ = True
     grads = neuron_gradients(x, w, b, y)
     expected = tuple(grads[k] for k in NEURON_OUTPUTS)
-    return check_named(fn, (x, w, b, y), expected, name="neuron_backward", arg_names=("x", "w", "b", "y"),
+    label = "neuron_backward(x, w, b, y)"
+    result = run_learner(fn, (x, w, b, y), name="neuron_backward", arg_names=("x", "w", "b", "y"))
+    name_swapped_order(result, expected, label=label, outputs=NEURON_OUTPUTS, rule=ORDER_RULE)
+    return check_named(lambda *_: result, (x, w, b, y), expected, name="neuron_backward",
+                       arg_names=("x", "w", "b", "y"),
                        outputs=NEURON_OUTPUTS, candidates=neuron_backward_candidates(x, w, b, y),
                        hints=NEURON_HINTS,
-                       cause="follow the chain: dy_hat = 2 * (y_hat - y), dz = dy_hat * relu'(z), "
-                             "then dw = dz * x, db = dz, dx = dz * w")
+                       cause="follow the chain from the loss back: the error of y_hat, then the gate, "
+                             "then each input of the weighted sum")
 
 
 # ---- the table: forward pass, backward pass and intuition for each step -------------

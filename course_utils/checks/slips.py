@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import itertools
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -24,6 +25,7 @@ from course_utils.feedback import FAIL_MARK, CheckFailed, call_learner, check, f
 
 _print, _isinstance, _len = print, isinstance, len
 _ndarray, _generic = np.ndarray, np.generic
+_asarray, _allclose = np.asarray, np.allclose  # captured before learner code runs
 _numbers = (int, float, np.integer, np.floating, np.bool_, bool)
 
 
@@ -129,3 +131,31 @@ def probe_outputs(fn: Callable, args: Sequence[Any], expected, candidates, outpu
         if slip:
             return slip
     return None
+
+
+def _same(value, reference, rtol, atol) -> bool:
+    try:
+        value = _asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return value.shape == np.shape(reference) and bool(_allclose(value, reference, rtol=rtol, atol=atol))
+
+
+def name_swapped_order(result, expected: tuple, *, label: str, outputs: Sequence[str],
+                       rule: str, rtol=1e-5, atol=1e-8) -> None:
+    """Fail naming the order when ``result`` holds the right gradients in another order.
+
+    ``expected`` is the tuple in the course's order (the order of the forward inputs,
+    ``outputs`` names it); ``rule`` is the sentence that states that order. A result
+    that is right in the course's order (or wrong in every order) passes through.
+    """
+    __tracebackhide__ = True
+    if not (_isinstance(result, (tuple, list)) and _len(result) == _len(expected)):
+        return
+    if all(_same(r, e, rtol, atol) for r, e in zip(result, expected)):
+        return
+    for order in itertools.permutations(range(_len(expected))):
+        if all(_same(result[i], expected[j], rtol, atol) for i, j in enumerate(order)):
+            given = ", ".join(outputs[j] for j in order)
+            fail(f"{FAIL_MARK}: {label} returned the right gradients in the order ({given}); "
+                 f"{rule}: return ({', '.join(outputs)}).")

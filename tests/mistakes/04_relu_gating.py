@@ -21,7 +21,7 @@ MISTAKES = {
     },
     "neuron-backward-answer": {
         "source": ("def neuron_backward(x, w, b, y):\n    z = np.dot(w, x) + b\n"
-                   "    dz = relu_backward(relu(z) - y, z)\n    return dz * x, dz, dz * w\n"),  # factor 2 missing
+                   "    dz = relu_backward(relu(z) - y, z)\n    return dz * w, dz * x, dz\n"),  # factor 2 missing
         "loses": ["neuron-backward-test"],
     },
     "table-answer": {
