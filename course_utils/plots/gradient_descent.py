@@ -1,11 +1,11 @@
 """Pictures for notebook 02: the valley with the ball, its tangent, its next step and its path."""
-import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.reference.gradient_descent import W_RANGE, valley_loss, valley_slope
+from course_utils.plots.figures import finish, subplots
 
 
-def plot_valley(path, lr: float, show_curve: bool = True):
+def plot_valley(path, lr: float, show_curve: bool = True, fig=None):
     """Draw the walk so far on the loss curve and the loss at each step.
 
     Parameters
@@ -22,7 +22,7 @@ def plot_valley(path, lr: float, show_curve: bool = True):
     path = np.asarray(path, dtype=np.float64)
     w = float(path[-1])
     lo, hi = W_RANGE
-    fig, (ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.7, 1]})
+    fig, (ax, loss_ax) = subplots(fig, 1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.7, 1]})
     grid = np.linspace(lo, hi, 400)
     curve = valley_loss(grid)
     top = float(curve.max()) + 1.0  # headroom for the legend
@@ -64,5 +64,4 @@ def plot_valley(path, lr: float, show_curve: bool = True):
     loss_ax.set(xlabel="step", ylabel="loss", title="loss after each step",
                 xlim=(-0.5, max(10, len(path)) - 0.5), ylim=(0, max(top, float(finite.max()) * 1.05)))
     loss_ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return finish(fig)

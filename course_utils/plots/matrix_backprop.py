@@ -1,16 +1,17 @@
 """Pictures for notebook 05: one hidden neuron's blame from the Cat, Dog and Bird paths."""
 import matplotlib.pyplot as plt
+from course_utils.plots.figures import finish, subplots
 
 CLASSES = ("Cat", "Dog", "Bird")
 
 
-def plot_fan_out(deltas, w_row, products, total):
+def plot_fan_out(deltas, w_row, products, total, fig=None):
     """A hidden neuron joined to three outputs; each edge shows its weight and the blame
     (delta times weight) that flows back along it; the neuron shows the sum.
 
     Returns the matplotlib Figure.
     """
-    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    fig, ax = subplots(fig, figsize=(7.5, 3.4))
     ax.set_axis_off()
     ax.set(xlim=(-0.4, 5.6), ylim=(-0.4, 2.6))
     ax.set_aspect("equal")  # round nodes
@@ -30,5 +31,4 @@ def plot_fan_out(deltas, w_row, products, total):
     ax.add_patch(plt.Circle(hidden, 0.25, fc="#fde9b7", ec="0.3"))
     ax.text(hidden[0], hidden[1] - 0.5, f"hidden neuron\nblame = {total:+.2f}", ha="center", va="top", fontsize=10)
     ax.set_title("Blame flows back along every path and adds up at the neuron", fontsize=11)
-    fig.tight_layout()
-    return fig
+    return finish(fig)

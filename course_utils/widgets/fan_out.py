@@ -4,12 +4,11 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 
 from course_utils.checks.matrix_backprop import hidden_blames_expected
 from course_utils.plots.matrix_backprop import CLASSES, plot_fan_out
+from course_utils.widgets.live_figure import LiveFigure
 
 # Weights of the two other hidden neurons (rows of W; columns are Cat, Dog, Bird).
 OTHER_ROWS = np.array([[-1.0, 0.5, 1.5], [0.25, -0.75, 0.5]])
@@ -51,7 +50,7 @@ def fan_out_matrix_html(numbers: dict) -> str:
 
 def fan_out(deltas=(0.5, -1.0, 2.0), w_row=(2.0, 1.0, 0.25)) -> widgets.VBox:
     """Build the widget: δ and w sliders for Cat, Dog, Bird; per-path products; the sum; the matrix."""
-    style = dict(min=-2.0, max=2.0, step=0.05, continuous_update=False,
+    style = dict(min=-2.0, max=2.0, step=0.05, continuous_update=True,
                  layout=widgets.Layout(width="300px"), style={"description_width": "70px"})
     delta_sliders, weight_sliders = [], []
     for name, d, w in zip(CLASSES, deltas, w_row):
@@ -65,22 +64,25 @@ def fan_out(deltas=(0.5, -1.0, 2.0), w_row=(2.0, 1.0, 0.25)) -> widgets.VBox:
     total.add_class("fan-out-sum")
     matrix = widgets.HTML()
     matrix.add_class("fan-out-matrix")
-    plot = widgets.Output(layout=widgets.Layout(height="360px"))
+
+    def paint(fig):
+        numbers = fan_out_numbers([s.value for s in delta_sliders], [s.value for s in weight_sliders])
+        plot_fan_out(numbers["deltas"], numbers["W"][0], numbers["products"], numbers["total"], fig=fig)
+        painted = {f"delta-{name.lower()}": s.value for name, s in zip(CLASSES, delta_sliders)}
+        return painted | {f"w-{name.lower()}": s.value for name, s in zip(CLASSES, weight_sliders)}
+
+    live = LiveFigure(paint, figsize=(7.5, 3.4), css="fan-out")
 
     def redraw(_change=None):
         numbers = fan_out_numbers([s.value for s in delta_sliders], [s.value for s in weight_sliders])
         total.value = f"<code>{html.escape(fan_out_sum_text(numbers))}</code>"
         matrix.value = fan_out_matrix_html(numbers)
-        with plot:
-            plot.clear_output(wait=True)
-            fig = plot_fan_out(numbers["deltas"], numbers["W"][0], numbers["products"], numbers["total"])
-            display(fig)
-            plt.close(fig)
+        live.request()
 
     for slider in delta_sliders + weight_sliders:
         slider.observe(redraw, names="value")
     redraw()
     controls = widgets.HBox([widgets.VBox(delta_sliders), widgets.VBox(weight_sliders)])
-    box = widgets.VBox([controls, total, plot, matrix])
+    box = widgets.VBox([controls, total, live.box, matrix])
     box.add_class("fan-out")
     return box

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
-from IPython.display import display
 
 from course_utils.plots.loss import plot_loss_meter
+from course_utils.widgets.live_figure import LiveFigure
 
 
 def loss_meter_readout(prediction: float, target: float) -> str:
@@ -29,20 +28,20 @@ def loss_meter(prediction: float = 1.0, target: float = 0.0) -> widgets.VBox:
     targ.add_class("loss-meter-target")
     readout = widgets.HTML()
     readout.add_class("loss-meter-readout")
-    # A fixed height keeps the page from jumping while the picture is redrawn.
-    plot = widgets.Output(layout=widgets.Layout(height="340px"))
+
+    def paint(fig):
+        plot_loss_meter(pred.value, targ.value, fig=fig)
+        return {"prediction": pred.value, "target": targ.value}
+
+    live = LiveFigure(paint, figsize=(9, 3.2), css="loss-meter")
 
     def redraw(_change=None):
         readout.value = f"<code>{loss_meter_readout(pred.value, targ.value)}</code>"
-        with plot:
-            plot.clear_output(wait=True)
-            fig = plot_loss_meter(pred.value, targ.value)
-            display(fig)
-            plt.close(fig)
+        live.request()
 
     pred.observe(redraw, names="value")
     targ.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([pred, targ, readout, plot])
+    box = widgets.VBox([pred, targ, readout, live.box])
     box.add_class("loss-meter")
     return box
