@@ -11,6 +11,9 @@ def plot_fan_out(deltas, w_row, products, total, fig=None):
 
     Returns the matplotlib Figure.
     """
+    def signed(value):  # rounded first: a tiny negative never reads "-0.00"
+        return f"{round(float(value), 2) + 0.0:+.2f}"
+
     fig, ax = subplots(fig, figsize=(7.5, 3.4))
     ax.set_axis_off()
     ax.set(xlim=(-0.4, 5.6), ylim=(-0.4, 2.6))
@@ -24,11 +27,11 @@ def plot_fan_out(deltas, w_row, products, total, fig=None):
                     arrowprops=dict(arrowstyle="-|>", lw=0.8 + 5 * abs(products[k]) / largest, color=colour,
                                     shrinkA=22, shrinkB=22))
         mx, my = (hidden[0] + x) / 2, (hidden[1] + y) / 2
-        ax.text(mx, my + 0.12, f"w = {w_row[k]:+.2f}   δ·w = {products[k]:+.2f}", ha="center", fontsize=9,
+        ax.text(mx, my + 0.12, f"w = {signed(w_row[k])}   δ·w = {signed(products[k])}", ha="center", fontsize=9,
                 bbox=dict(boxstyle="round", fc="white", ec="0.8"))
         ax.add_patch(plt.Circle((x, y), 0.2, fc="0.95", ec="0.3"))
-        ax.text(x + 0.3, y, f"{name}\nδ = {deltas[k]:+.2f}", va="center", fontsize=10)
+        ax.text(x + 0.3, y, f"{name}\nδ = {signed(deltas[k])}", va="center", fontsize=10)
     ax.add_patch(plt.Circle(hidden, 0.25, fc="#fde9b7", ec="0.3"))
-    ax.text(hidden[0], hidden[1] - 0.5, f"hidden neuron\nblame = {total:+.2f}", ha="center", va="top", fontsize=10)
+    ax.text(hidden[0], hidden[1] - 0.5, f"hidden neuron 0\nblame = {signed(total)}", ha="center", va="top", fontsize=10)
     ax.set_title("Blame flows back along every path and adds up at the neuron", fontsize=11)
     return finish(fig)

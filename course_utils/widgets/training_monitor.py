@@ -8,8 +8,9 @@ Usage inside a training loop::
         monitor.update(loss)          # once per minibatch
     monitor.close()                   # final curve and summary
 
-The curve is redrawn at the end of an epoch, at most every ``redraw_every`` seconds: one
-drawing costs about 0.3 s, as much as a hundred training steps.
+The curve is redrawn at the end of every epoch (at most every ``redraw_every`` seconds) in
+a live figure: the training loop keeps the kernel busy, so each frame is sent at once
+(:meth:`LiveFigure.push`) instead of waiting for the browser to ask for it.
 CSS hooks: ``training-monitor`` (the box), ``training-monitor-status``, ``training-monitor-plot``.
 """
 from __future__ import annotations
@@ -18,18 +19,19 @@ import math
 import time
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 from IPython.display import display
 from tqdm.auto import tqdm
 
+from course_utils.plots.figures import subplots
 from course_utils.plots.mnist import plot_loss_curve
+from course_utils.widgets.live_figure import LiveFigure
 
 
 class TrainingMonitor:
     """Progress bar + status line + loss curve for a loop of ``total_steps`` minibatch steps."""
 
     def __init__(self, total_steps: int, steps_per_epoch: int, title: str = "Training loss",
-                 redraw_every: float = 2.0):
+                 redraw_every: float = 1.0):
         self.redraw_every, self.last_drawn = float(redraw_every), 0.0
         self.total, self.per_epoch, self.title = int(total_steps), max(1, int(steps_per_epoch)), title
         self.losses: list[float] = []
@@ -37,9 +39,8 @@ class TrainingMonitor:
         self.bar_area = widgets.Output()
         self.status = widgets.HTML("starting…")
         self.status.add_class("training-monitor-status")
-        self.plot = widgets.Output(layout=widgets.Layout(height="300px"))
-        self.plot.add_class("training-monitor-plot")
-        self.box = widgets.VBox([self.bar_area, self.status, self.plot])
+        self.live = LiveFigure(self._paint, figsize=(7, 3), css="training-monitor")
+        self.box = widgets.VBox([self.bar_area, self.status, self.live.box])
         self.box.add_class("training-monitor")
         display(self.box)
         with self.bar_area:
@@ -59,13 +60,14 @@ class TrainingMonitor:
             if time.perf_counter() - self.last_drawn >= self.redraw_every:
                 self.redraw()
 
+    def _paint(self, fig) -> dict:
+        ax = subplots(fig)[1]
+        plot_loss_curve([x if math.isfinite(x) else float("nan") for x in self.losses], self.per_epoch,
+                        ax=ax, title=self.title)
+        return {"step": len(self.losses)}
+
     def redraw(self) -> None:
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            fig = plot_loss_curve([x if math.isfinite(x) else float("nan") for x in self.losses],
-                                  self.per_epoch, title=self.title)
-            display(fig)
-            plt.close(fig)
+        self.live.push()
         self.last_drawn = time.perf_counter()
 
     def close(self) -> float:
@@ -79,6 +81,6 @@ class TrainingMonitor:
 
 
 def training_monitor(total_steps: int, steps_per_epoch: int, title: str = "Training loss",
-                     redraw_every: float = 2.0) -> TrainingMonitor:
+                     redraw_every: float = 1.0) -> TrainingMonitor:
     """Create and show a :class:`TrainingMonitor`."""
     return TrainingMonitor(total_steps, steps_per_epoch, title, redraw_every)
