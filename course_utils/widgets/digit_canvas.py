@@ -4,9 +4,9 @@ A thin shell: :mod:`course_utils.drawing` turns the strokes into an MNIST-style 
 the learner's network (``predict``) scores it, :mod:`course_utils.plots.mnist` draws the
 scores. Works in JupyterLab and in Voilà (everything goes through widget messages).
 
-It answers while the learner draws: every stroke asks for a new answer, and the answer is
-worked out when the picture can be drawn, from all the ink so far (moves that came in
-between are not answered one by one: see :mod:`course_utils.widgets.live_figure`).
+It answers while the learner draws: the end of every stroke asks for a new answer, worked
+out when the picture can be drawn, from all the ink so far (strokes that end in quick
+succession are answered once, not one by one: see :mod:`course_utils.widgets.live_figure`).
 
 CSS hooks: ``mnist-drawing`` (the whole box), ``mnist-canvas``, ``mnist-predict-button``,
 ``mnist-clear-button``, ``mnist-prediction`` (the text with the answer).
@@ -85,7 +85,6 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
             canvas.stroke_style, canvas.line_width, canvas.line_cap = "black", PEN, "round"
             canvas.stroke_line(x0, y0, x, y)
             strokes[-1].append((x, y))
-            live.request()  # answer while drawing, as often as frames can be drawn
 
     def on_up(x, y):
         if state["down"]:

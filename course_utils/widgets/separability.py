@@ -13,6 +13,8 @@ from course_utils.widgets.player import Player
 MAX_STEPS = 3000       # Play stops here at the latest
 STEPS_PER_TICK = 5     # Play trains this many steps between two frames (about 150 steps a second)
 CONVERGED_LOSS = 1e-3  # Play stops when every point is right and the loss is below this
+GRID = 81              # points a side where the regions are computed: fine enough, and a third
+                       # of the cost of 121 (this is drawn many times a second)
 
 
 def play_stop_reason(session: Session, max_steps: int = MAX_STEPS) -> str | None:
@@ -46,7 +48,7 @@ def separability(width: int = 8, seed: int = 0, X=None, y=None) -> widgets.VBox:
 
     def paint(fig):
         title = session.readout().split(" | step")[0]
-        plot_decision(session.X, session.y, score_grid(session.params), title=title, fig=fig)
+        plot_decision(session.X, session.y, score_grid(session.params, resolution=GRID), title=title, fig=fig)
         return {"width": session.width, "step": session.step}
 
     live = LiveFigure(paint, figsize=(4.6, 4.6), css="separability")
@@ -78,7 +80,7 @@ def separability(width: int = 8, seed: int = 0, X=None, y=None) -> widgets.VBox:
         redraw()
         return reason
 
-    player = Player(tick, css="separability")
+    player = Player(tick, css="separability", live=live)
     model.observe(restart, names="value")
     width_slider.observe(restart, names="value")
     step_button.on_click(train(1))

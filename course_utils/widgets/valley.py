@@ -96,7 +96,7 @@ def valley(start: float = START, lr: float = 0.5, max_steps: int = MAX_STEPS) ->
         state["path"], state["why"] = [float(start_slider.value)], ""
         redraw()
 
-    player = Player(tick, css="valley", rate=PLAY_RATE)
+    player = Player(tick, css="valley", rate=PLAY_RATE, live=live)
     train.on_click(on_train)
     reset.on_click(on_reset)
     start_slider.observe(on_reset, names="value")

@@ -63,7 +63,10 @@ def test_play_rolls_the_ball_on_its_own_until_pause(valley):
     reset(valley)
     result = play(valley, 2.5)
     loss, step = state(valley)
-    assert result.steps[1] > result.steps[0] >= 0 and step >= 10, f"Play should take steps on its own: {result}"
-    valley.page.wait_for_timeout(400)
-    assert state(valley)[1] == step, "Pause should stop the steps"
+    assert result.steps[1] > result.steps[0] >= 0 and step >= 5, f"Play should take steps on its own: {result}"
+    valley.wait_for_text("play", "Play")
+    valley.page.wait_for_timeout(500)                # ticks already on their way have landed
+    paused = state(valley)[1]
+    valley.page.wait_for_timeout(700)
+    assert state(valley)[1] == paused >= step, "Pause should stop the steps"
     valley.screenshot("played")

@@ -1,4 +1,4 @@
-"""Notebook 07's drawing canvas: draw a digit with the mouse, press Predict, read the answer."""
+"""Notebook 07's drawing canvas: draw a digit with the mouse; the answer comes as the stroke ends."""
 import math
 import re
 
@@ -23,10 +23,10 @@ def drawing(open_widget):
     return open_widget("07_mnist", "mnist-drawing", prefix="mnist", render_timeout=300, tries=2)
 
 
-def draw(drawing, points):
+def draw(drawing, points, *, timed: str | None = None):
     """Drag the mouse through ``points`` (fractions of the canvas); return the dark pixels then.
 
-    The strokes reach the kernel as mouse events, in order, before a later button press.
+    With ``timed``, the time from releasing the mouse to the new answer is recorded.
     """
     page, canvas = drawing.page, drawing.locator("canvas")
     canvas.scroll_into_view_if_needed()
@@ -36,7 +36,10 @@ def draw(drawing, points):
     page.mouse.down()
     for x, y in at[1:]:
         page.mouse.move(x, y, steps=6)
-    page.mouse.up()
+    if timed:  # the answer must change by itself when the stroke ends: no button pressed
+        drawing._act(page.mouse.up, timed, ("prediction",))
+    else:
+        page.mouse.up()
     return page.evaluate(INK_JS, drawing.selector("canvas"))
 
 
@@ -50,16 +53,24 @@ def clear(drawing):
     drawing.click("clear-button", watch=("prediction",), picture=False)
 
 
-def test_drawing_a_digit_gives_a_prediction(drawing):
-    draw(drawing, ONE)
-    drawing.click("predict-button", timed="predict", watch=("prediction",))  # the scores are drawn too
+def test_drawing_a_digit_gives_a_prediction_as_the_stroke_ends(drawing):
+    draw(drawing, ONE, timed="stroke end -> answer")  # the scores are drawn too
     assert answer(drawing) == 1, drawing.text("prediction")
+    assert "-0.00" not in drawing.text("prediction")
     drawing.screenshot("one")
     clear(drawing)
-    draw(drawing, ZERO)
-    drawing.click("predict-button", timed="predict", watch=("prediction",))
+    draw(drawing, ZERO, timed="stroke end -> answer")
     assert answer(drawing) == 0, drawing.text("prediction")
     drawing.screenshot("zero")
+
+
+def test_predict_still_answers_on_request(drawing):
+    clear(drawing)
+    draw(drawing, ONE)
+    drawing.wait_for_text("prediction", r"says")
+    drawing.click("clear-button", watch=("prediction",), picture=False)
+    drawing.click("predict-button", timed="predict (empty box)", watch=("prediction",), picture=False)
+    assert "empty" in drawing.text("prediction")
 
 
 def test_the_canvas_shows_the_ink(drawing):
