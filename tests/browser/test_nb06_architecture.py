@@ -83,7 +83,7 @@ def test_play_moves_the_boundary_on_its_own_until_pause(separability):
     start = separability.picture()
     result = play(separability, 6.0, shots=(0.5, 2.5, 5.5))
     step, accuracy, _ = readout(separability)
-    assert result.steps[1] > result.steps[0] and step >= 50, f"Play should train on its own: {result}"
+    assert result.steps[1] > result.steps[0] and result.frames >= 2, f"Play should train on its own: {result}"
     assert separability.picture() != start, "the boundary should have moved while playing"
     separability.wait_for_text("play", "Play")
     separability.page.wait_for_timeout(500)          # ticks already on their way have landed

@@ -80,3 +80,14 @@ def test_the_canvas_shows_the_ink(drawing):
     # A ~200-px stroke with an 18-px pen leaves thousands of dark pixels; a hairline only a few hundred.
     drawing.page.wait_for_function(f"() => ({INK_JS})('{drawing.selector('canvas')}') > 2000", timeout=10_000)
     drawing.screenshot("ink")
+
+
+def test_training_reports_its_time_and_the_loss_curve_was_drawn_during_training(drawing):
+    """The notebook says how long training takes; print what this machine measured."""
+    body = drawing.page.inner_text("body")
+    found = re.search(r"training took (\d+\.?\d*) s", body)
+    assert found, "the training cell should state how long training took"
+    frames = drawing.page.locator(".training-monitor-frame").first.text_content()
+    print(f"07 training took {found.group(1)} s here; last loss-curve frame: {frames}")
+    # One frame at the start, at least one while training ran, one at the end.
+    assert '"frame": ' in frames and int(re.search(r'"frame": (\d+)', frames).group(1)) >= 3, frames
