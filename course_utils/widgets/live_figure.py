@@ -9,11 +9,17 @@ out of date and asks the browser for a frame; the browser asks for one frame at 
 (ipympl's ``waiting`` flag), and the kernel paints it when that request arrives, from the
 controls' values *at that moment*. Values that came and went in between are never drawn.
 
+The browser ignores a request that comes while a frame is on its way (it is waiting for
+that image). A change that came just then would never be drawn, and the picture would
+stay one step behind the hand forever; so while the picture is out of date the request
+is repeated every ``RETRY`` seconds until a frame has painted it.
+
 For the browser tests, each frame also writes the state it painted into a hidden text
 part ``<css>-frame`` (JSON), so the tests can tell which input a frame answers.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -31,6 +37,9 @@ try:
     from ipympl.backend_nbagg import Canvas, FigureManager
 finally:
     matplotlib.use = _use
+
+
+RETRY = 0.05  # seconds between two requests for the same out-of-date picture
 
 
 class _LazyCanvas(Canvas):
@@ -98,6 +107,24 @@ class LiveFigure:
         """The state changed: mark the picture out of date and ask the browser for a frame."""
         self.canvas._course_stale = True
         self.canvas.draw_idle()
+        self._keep_asking()
+
+    def _keep_asking(self) -> None:
+        """Ask again in ``RETRY`` s while the picture is out of date (one timer at a time)."""
+        if getattr(self, "_retry", None) is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (plain Python): nobody to ask
+            return
+
+        def again():
+            self._retry = None
+            if self.canvas._course_stale:
+                self.canvas.draw_idle()
+                self._keep_asking()
+
+        self._retry = loop.call_later(RETRY, again)
 
     def push(self) -> None:
         """Paint and send a frame now, without waiting for the browser to ask.

@@ -148,6 +148,7 @@ def drag(widget, part: str, key: str, *, start: float = 0.15, end: float = 0.85,
     page = widget.page
     install(page)
     slider = widget.locator(part)
+    slider.scroll_into_view_if_needed()           # mouse positions are in the viewport
     track, handle = slider.locator(".noUi-base").first, slider.locator(".noUi-handle").first
     box, knob = track.bounding_box(), handle.bounding_box()
     y = knob["y"] + knob["height"] / 2
@@ -162,7 +163,17 @@ def drag(widget, part: str, key: str, *, start: float = 0.15, end: float = 0.85,
         page.mouse.move(x0 + (end - start) * box["width"] * i / moves, y)
         page.wait_for_timeout(pause_ms)
     page.mouse.up()
-    page.wait_for_timeout(quiet_ms)               # the hand has stopped: let the last frame come
+    # The hand has stopped: wait for the frame that shows where it stopped (or give up after
+    # 20 s; drag_latencies then names the value that was never drawn).
+    for _ in range(200):
+        page.wait_for_timeout(100)
+        inputs, frames = page.evaluate("() => [window.__courseInputs, window.__courseFrames]")
+        try:
+            drag_latencies(inputs, frames, key, f"{widget.prefix or widget.name}-plot")
+            break
+        except AssertionError:
+            continue
+    page.wait_for_timeout(300)
     inputs, frames = page.evaluate("() => [window.__courseInputs, window.__courseFrames]")
     result = drag_latencies(inputs, frames, key, f"{widget.prefix or widget.name}-plot")
     DRAGS.setdefault((widget.name, part), []).append(result)
