@@ -1,5 +1,6 @@
 """Pictures for notebook 02: the valley with the ball, its tangent, its next step and its path."""
 import numpy as np
+from matplotlib.colors import to_rgba
 
 from course_utils.reference.gradient_descent import W_RANGE, valley_loss, valley_slope
 from course_utils.plots.figures import finish, subplots
@@ -32,10 +33,12 @@ def plot_valley(path, lr: float, show_curve: bool = True, fig=None):
     shown = path[np.abs(path) <= hi * 1.5]
     if len(path) > 1:
         ax.plot(shown, valley_loss(shown), "-", color="tab:orange", lw=0.8, alpha=0.6)
+        # One artist for all the dots (one per dot would cost a drawing call each, every frame).
         alphas = np.linspace(0.25, 0.8, len(path) - 1)
-        for p, a in zip(path[:-1], alphas):
-            if lo <= p <= hi:
-                ax.plot([p], [valley_loss(p)], "o", color="tab:orange", ms=5, alpha=a)
+        seen = (path[:-1] >= lo) & (path[:-1] <= hi)
+        colours = np.tile(to_rgba("tab:orange"), (int(seen.sum()), 1))
+        colours[:, 3] = alphas[seen]
+        ax.scatter(path[:-1][seen], valley_loss(path[:-1][seen]), s=25, c=colours, edgecolors="none")
     inside = lo <= w <= hi
     if inside:
         loss, grad = valley_loss(w), valley_slope(w)

@@ -61,7 +61,7 @@ def test_the_picture_follows_the_learning_rate_slider_while_dragged(valley):
 def test_play_rolls_the_ball_on_its_own_until_pause(valley):
     valley.set("lr", 0.1, watch=("readout",))
     reset(valley)
-    result = play(valley, 2.5)
+    result = play(valley, 5.0)
     loss, step = state(valley)
     assert result.steps[1] > result.steps[0] >= 0 and result.frames >= 2, f"Play should take steps on its own: {result}"
     valley.wait_for_text("play", "Play")
