@@ -106,9 +106,12 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
         scores = np.asarray(predict(image[None, :]), dtype=np.float64).reshape(-1)
         answer.value = prediction_text(scores)
         seen.imshow(image.reshape(28, 28), cmap="gray_r")
-        seen.set_title("what the network sees (28×28)", fontsize=9)
+        seen.set_title("what the network\nsees (28×28)", fontsize=9)
         plot_scores(scores, ax=bars)
         bars.set_title("its ten scores", fontsize=9)
+        # Fixed margins, room for both titles: a layout fitted to each frame would jump, and one
+        # fitted to the empty first frame cut the titles off at the top.
+        fig.subplots_adjust(left=0.03, right=0.98, top=0.82, bottom=0.18, wspace=0.3)
         return {"strokes": len(strokes), "answer": int(np.argmax(scores))}
 
     state["asked"] = False

@@ -49,6 +49,13 @@ def answer(drawing):
     return int(found.group(1))
 
 
+def wait_for_picture_of_the_ink(drawing):
+    """The answer's text comes before its picture (painted after it): wait for the frame too."""
+    drawing.page.wait_for_function(
+        "() => /\"strokes\": [1-9]/.test(document.querySelector('.mnist-frame').textContent)", timeout=30_000)
+    drawing.settle(quiet=0.5)
+
+
 def clear(drawing):
     drawing.click("clear-button", watch=("prediction",), picture=False)
 
@@ -57,10 +64,12 @@ def test_drawing_a_digit_gives_a_prediction_as_the_stroke_ends(drawing):
     draw(drawing, ONE, timed="stroke end -> answer")  # the scores are drawn too
     assert answer(drawing) == 1, drawing.text("prediction")
     assert "-0.00" not in drawing.text("prediction")
+    wait_for_picture_of_the_ink(drawing)
     drawing.screenshot("one")
     clear(drawing)
     draw(drawing, ZERO, timed="stroke end -> answer")
     assert answer(drawing) == 0, drawing.text("prediction")
+    wait_for_picture_of_the_ink(drawing)
     drawing.screenshot("zero")
 
 
