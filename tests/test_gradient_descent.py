@@ -147,13 +147,14 @@ def test_readout_shows_step_count_loss_and_a_rising_loss():
 
 def _parts(box):
     buttons, lr, start, readout, plot = box.children
-    return buttons.children[0], buttons.children[1], lr, start, readout
+    named = {cls: child for child in buttons.children for cls in child._dom_classes}
+    return named["valley-train-step"], named["valley-reset"], lr, start, readout
 
 
 def test_widget_can_hide_the_curve_and_keeps_its_walk():
     box = valley()
     train, _reset, _lr, _start, readout = _parts(box)
-    curve = box.children[0].children[2]
+    curve = next(c for c in box.children[0].children if "valley-show-curve" in c._dom_classes)
     assert "valley-show-curve" in curve._dom_classes
     train.click()
     curve.value = False

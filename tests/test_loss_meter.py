@@ -22,6 +22,9 @@ def test_readout_at_zero_error_does_not_divide_by_zero():
 def test_widget_updates_its_readout_when_the_prediction_moves():
     box = loss_meter(prediction=1.0, target=0.0)
     assert "loss-meter" in box._dom_classes
-    prediction, _target, readout, _plot = box.children
+    prediction, _target, limits, readout, _plot = box.children
+    assert "-4 to 4" in limits.value, "the sliders should say where they stop"
+    prediction.value = 0.25
+    assert prediction.value == 0.25, "a typed 0.25 must not snap to 0.3"
     prediction.value = 3.0
     assert "squared e² = 9.00" in readout.value

@@ -33,3 +33,12 @@ def test_widget_has_css_hooks_and_the_sum_follows_a_slider():
     assert "sum = +0.50" in total.value
     by_class["fan-out-w-dog"].value = 0.0   # the Dog path's -1 disappears
     assert "sum = +1.50" in total.value
+
+
+def test_zero_blame_reads_without_a_minus_sign_and_rows_count_from_zero():
+    from course_utils.widgets.fan_out import fan_out_matrix_html, fan_out_numbers, fan_out_sum_text
+
+    numbers = fan_out_numbers([0.0, -0.001, 0.0], [2.0, 1.0, -0.004])
+    text, table = fan_out_sum_text(numbers), fan_out_matrix_html(numbers)
+    assert "-0.00" not in text and "-0.00" not in table, text
+    assert "neuron 0" in text and "<td>neuron 0</td>" in table and "neuron 3" not in table

@@ -78,6 +78,12 @@ def _stream_outputs(stdout: str, stderr: str = "") -> list[NotebookNode]:
     return outputs
 
 
+def _capped(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n... output trimmed: {len(text) - limit} more characters are not shown ...\n"
+
+
 def _cell_label(cell: NotebookNode, index: int) -> str:
     return cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id") or str(index)
 
@@ -179,12 +185,15 @@ class SandboxExecute(NbGraderPreprocessor):
                                                             "os._exit() or a crash); later cells run in a new one")]
             self.learner = self._start()
             return
-        cell.outputs = _stream_outputs(reply.get("stdout", ""), reply.get("stderr", ""))
+        # The sandbox keeps output_limit characters itself, but its reply is a claim: cut again here.
+        cell.outputs = _stream_outputs(_capped(reply.get("stdout", ""), self.output_limit),
+                                       _capped(reply.get("stderr", ""), self.output_limit))
         if reply["status"] == "ok":
             self.replay.append((label, cell.source))
         else:
-            cell.outputs.append(_error_output(str(reply.get("ename") or "Error"),
-                                              reply.get("evalue", "") + reply.get("learner_line", "")))
+            cell.outputs.append(_error_output(str(reply.get("ename") or "Error")[:100],
+                                              _capped(reply.get("evalue", "") + reply.get("learner_line", ""),
+                                                      self.output_limit)))
 
     @staticmethod
     def _instructor_names(nb: NotebookNode) -> tuple[set[str], list[str]]:

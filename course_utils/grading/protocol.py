@@ -66,9 +66,12 @@ class Capture(io.TextIOBase):
 # is checked here, and anything the grader did not ask for, or that is not plain data of
 # the expected shape and size, is a ProtocolError (the grader treats it as a dead sandbox).
 
-MAX_FRAME = 256 << 20   # bytes in one reply (an MNIST-sized float64 array, base64, fits)
+MAX_FRAME = 64 << 20    # bytes in one reply (4,000 MNIST images in float64, base64, fit)
 MAX_DEPTH = 32          # nesting of lists, tuples and dicts in one value
-MAX_ITEMS = 1_000_000   # list, tuple and dict entries in one value, all levels together
+MAX_ITEMS = 200_000     # list, tuple and dict entries in one value, all levels together
+# JSON objects and arrays in one reply, counted before parsing: parsed, each costs the grader
+# far more memory than its two bytes (a frame of "[{},{},...]" would need gigabytes).
+MAX_CONTAINERS = 2 * MAX_ITEMS + 1000
 MAX_TEXT = 1 << 20      # characters of printed output or an error message in one reply
 
 
@@ -87,6 +90,8 @@ def read_reply(stream, deadline_wait) -> dict:
     if size > MAX_FRAME:
         raise ProtocolError(f"a reply of {size} bytes (the limit is {MAX_FRAME})")
     data = _read_exactly(stream, size, deadline_wait)
+    if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:
+        raise ProtocolError("a reply with too many lists and objects")
     try:
         message = json.loads(data)
     except (ValueError, RecursionError) as error:

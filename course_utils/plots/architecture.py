@@ -1,6 +1,7 @@
 """Pictures for notebook 06: how output codes measure mistakes, templates, parameter counts."""
 import matplotlib.pyplot as plt
 import numpy as np
+from course_utils.plots.figures import finish, subplots
 
 
 def plot_output_codes(number_loss, one_hot_loss):
@@ -43,14 +44,14 @@ def readable(count: int) -> str:
     return f"{count:,}"
 
 
-def plot_parameter_counts(table, reference_totals):
+def plot_parameter_counts(table, reference_totals, fig=None):
     """Left: parameters per layer. Right: this network's total beside others on a log scale.
 
     ``table`` is an (L, 3) array of rows (n_in, n_out, parameters); ``reference_totals``
     maps a name (e.g. "GPT-3") to its parameter count.
     """
     table = np.asarray(table)
-    fig, (layers_ax, log_ax) = plt.subplots(1, 2, figsize=(9.5, 3.4), gridspec_kw={"width_ratios": [1.2, 1]})
+    fig, (layers_ax, log_ax) = subplots(fig, 1, 2, figsize=(9.5, 3.4), gridspec_kw={"width_ratios": [1.2, 1]})
     labels = [f"{a}→{b}" for a, b, _ in table]
     bars = layers_ax.bar(range(len(table)), table[:, 2], color="tab:blue")
     layers_ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:,.0f}")
@@ -64,5 +65,4 @@ def plot_parameter_counts(table, reference_totals):
     log_ax.bar_label(bars, labels=[readable(t) for t in totals], fontsize=8, padding=2)
     log_ax.set(xscale="log", xlim=(1, max(totals) * 1e3), xlabel="parameters (log scale)", title="totals")
     log_ax.invert_yaxis()
-    fig.tight_layout()
-    return fig
+    return finish(fig)

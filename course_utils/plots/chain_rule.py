@@ -1,8 +1,8 @@
 """Pictures for notebook 03: the scalar chain as a computation graph, forward and backward."""
-import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyArrowPatch
 
 from course_utils.chain_numbers import dw1_product, fmt
+from course_utils.plots.figures import finish, subplots
 
 # Where each node sits: the chain along the bottom row, the weights and target above.
 POSITIONS = {"x": (0.0, 0.0), "h": (3.0, 0.0), "y_hat": (6.0, 0.0), "L": (9.0, 0.0),
@@ -22,7 +22,7 @@ def _arrow(ax, start, end, color, lw=1.6, shrink=RADIUS):
                                  shrinkA=0, shrinkB=0))
 
 
-def plot_chain_graph(numbers: dict):
+def plot_chain_graph(numbers: dict, fig=None):
     """Draw the chain with forward values in the nodes, local derivatives on the edges
     and the gradients of L below the nodes (red, flowing right to left).
 
@@ -30,7 +30,7 @@ def plot_chain_graph(numbers: dict):
     Returns the matplotlib Figure.
     """
     forward, local, grad = numbers["forward"], numbers["local"], numbers["grad"]
-    fig, ax = plt.subplots(figsize=(10, 4.2))
+    fig, ax = subplots(fig, figsize=(10, 4.2))
     # Forward edges, each labelled with its local derivative.
     edges = [("x", "h", f"∂h/∂x = {fmt(local['dh/dx'])}", (0, -0.32)),
              ("w1", "h", f"∂h/∂w1 = {fmt(local['dh/dw1'])}", (0.55, 0.1)),
@@ -67,5 +67,4 @@ def plot_chain_graph(numbers: dict):
             f"  L = (ŷ − y)² = {fmt(forward['L'])}", fontsize=9, color=FORWARD)
     ax.set(xlim=(-0.8, 9.8), ylim=(-1.8, 3.0), aspect="equal")
     ax.axis("off")
-    fig.tight_layout()
-    return fig
+    return finish(fig)

@@ -1,11 +1,12 @@
 """Pictures for notebook 02: the valley with the ball, its tangent, its next step and its path."""
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgba
 
 from course_utils.reference.gradient_descent import W_RANGE, valley_loss, valley_slope
+from course_utils.plots.figures import finish, subplots
 
 
-def plot_valley(path, lr: float, show_curve: bool = True):
+def plot_valley(path, lr: float, show_curve: bool = True, fig=None):
     """Draw the walk so far on the loss curve and the loss at each step.
 
     Parameters
@@ -22,7 +23,7 @@ def plot_valley(path, lr: float, show_curve: bool = True):
     path = np.asarray(path, dtype=np.float64)
     w = float(path[-1])
     lo, hi = W_RANGE
-    fig, (ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.7, 1]})
+    fig, (ax, loss_ax) = subplots(fig, 1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.7, 1]})
     grid = np.linspace(lo, hi, 400)
     curve = valley_loss(grid)
     top = float(curve.max()) + 1.0  # headroom for the legend
@@ -32,10 +33,12 @@ def plot_valley(path, lr: float, show_curve: bool = True):
     shown = path[np.abs(path) <= hi * 1.5]
     if len(path) > 1:
         ax.plot(shown, valley_loss(shown), "-", color="tab:orange", lw=0.8, alpha=0.6)
+        # One artist for all the dots (one per dot would cost a drawing call each, every frame).
         alphas = np.linspace(0.25, 0.8, len(path) - 1)
-        for p, a in zip(path[:-1], alphas):
-            if lo <= p <= hi:
-                ax.plot([p], [valley_loss(p)], "o", color="tab:orange", ms=5, alpha=a)
+        seen = (path[:-1] >= lo) & (path[:-1] <= hi)
+        colours = np.tile(to_rgba("tab:orange"), (int(seen.sum()), 1))
+        colours[:, 3] = alphas[seen]
+        ax.scatter(path[:-1][seen], valley_loss(path[:-1][seen]), s=25, c=colours, edgecolors="none")
     inside = lo <= w <= hi
     if inside:
         loss, grad = valley_loss(w), valley_slope(w)
@@ -64,5 +67,4 @@ def plot_valley(path, lr: float, show_curve: bool = True):
     loss_ax.set(xlabel="step", ylabel="loss", title="loss after each step",
                 xlim=(-0.5, max(10, len(path)) - 0.5), ylim=(0, max(top, float(finite.max()) * 1.05)))
     loss_ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return finish(fig)

@@ -1,13 +1,13 @@
 """Pictures for notebook 01: absolute versus squared error."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.reference.loss import squared_error
+from course_utils.plots.figures import finish, subplots
 
 
-def plot_loss_meter(prediction: float, target: float, error_range: float | None = None):
+def plot_loss_meter(prediction: float, target: float, error_range: float | None = None, fig=None):
     """Draw the prediction against the target, and |e| and e² as functions of the error.
 
     Returns the matplotlib Figure (two axes: the number line, the two loss curves).
@@ -15,7 +15,7 @@ def plot_loss_meter(prediction: float, target: float, error_range: float | None 
     error = prediction - target
     # Wide enough that the doubled error (the hollow dot) is always on the chart.
     error_range = error_range or max(4.0, 2.2 * abs(error))
-    fig, (line_ax, curve_ax) = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [1, 1.3]})
+    fig, (line_ax, curve_ax) = subplots(fig, 1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [1, 1.3]})
     # Left: where the guess lands relative to the answer.
     line_ax.axhline(0, color="0.6", lw=1)
     line_ax.plot([target], [0], "o", ms=12, color="tab:green", label=f"target y = {target:.2f}")
@@ -38,5 +38,4 @@ def plot_loss_meter(prediction: float, target: float, error_range: float | None 
     curve_ax.set(xlabel="error e = ŷ − y", ylabel="loss", ylim=(0, error_range ** 2 * 1.05),
                  title="Squaring punishes big errors more")
     curve_ax.legend(fontsize=8, loc="upper center")
-    fig.tight_layout()
-    return fig
+    return finish(fig)

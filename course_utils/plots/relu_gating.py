@@ -1,18 +1,18 @@
 """Pictures for notebook 04: the ReLU gate for one neuron and for a small layer."""
-import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.reference.relu_gating import relu
+from course_utils.plots.figures import finish, subplots
 
 
-def plot_gate(z, dout, dz, layer_z, layer_dout, layer_dz, z_range=3.0):
+def plot_gate(z, dout, dz, layer_z, layer_dout, layer_dz, z_range=3.0, fig=None):
     """Left: relu(z) with the current pre-activation and its slope. Right: a layer's
     upstream gradients and what passes each neuron's gate (off neurons crossed and labelled).
 
     ``dz`` and ``layer_dz`` are the gradients after the gate, computed by the caller.
     Returns the matplotlib Figure.
     """
-    fig, (curve, bars) = plt.subplots(1, 2, figsize=(9.5, 3.4), gridspec_kw={"width_ratios": [1, 1.4]})
+    fig, (curve, bars) = subplots(fig, 1, 2, figsize=(9.5, 3.4), gridspec_kw={"width_ratios": [1, 1.4]})
     grid = np.linspace(-z_range, z_range, 301)
     curve.plot(grid, relu(grid), color="tab:blue", lw=2, label="relu(z)")
     on = z > 0
@@ -39,5 +39,4 @@ def plot_gate(z, dout, dz, layer_z, layer_dout, layer_dz, z_range=3.0):
              title="a layer: only neurons that fired pass the gradient")
     bars.plot([], [], "x", color="tab:red", mew=2.5, label="blocked (neuron off)")
     bars.legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(fig)

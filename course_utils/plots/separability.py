@@ -2,6 +2,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
+from course_utils.plots.figures import finish, subplots
 
 CENTRE_COLOUR, CORNER_COLOUR = "tab:orange", "tab:blue"
 REGIONS = ListedColormap(["#d6e6f5", "#fde3c8"])  # light blue = "corner", light orange = "centre"
@@ -38,18 +39,17 @@ def plot_clusters(X, y, line=None, title="Centre (1) against corners (0)"):
     return fig
 
 
-def plot_decision(X, y, grid, title=""):
+def plot_decision(X, y, grid, title="", fig=None):
     """Regions where the model says centre (orange) or corner (blue), its 0.5 contour and the data.
 
     ``grid`` is ``(xx, yy, scores)`` as from :func:`course_utils.separability.score_grid`.
     """
     xx, yy, scores = grid
-    fig, ax = plt.subplots(figsize=(4.6, 4.6))
+    fig, ax = subplots(fig, figsize=(4.6, 4.6))
     draw_regions(ax, xx, yy, scores)
     draw_points(ax, X, y)
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def plot_decisions(X, y, grids, titles):

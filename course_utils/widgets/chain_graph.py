@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
-from IPython.display import display
 
 from course_utils.chain_numbers import chain_numbers, dw1_product, fmt
 from course_utils.plots.chain_rule import plot_chain_graph
+from course_utils.widgets.live_figure import LiveFigure
 
 
 def chain_graph_readout(numbers: dict) -> str:
@@ -26,21 +25,25 @@ def chain_graph(x: float = 3.0, w1: float = 0.5, w2: float = -2.0, y: float = 1.
         slider.add_class(f"chain-graph-{name}")
     readout = widgets.HTML()
     readout.add_class("chain-graph-readout")
-    plot = widgets.Output(layout=widgets.Layout(height="440px"))
+
+    def values():
+        return {n: sliders[n].value for n in ("x", "w1", "w2", "y")}
+
+    def paint(fig):
+        shown = values()
+        plot_chain_graph(chain_numbers(*shown.values()), fig=fig)
+        return shown
+
+    live = LiveFigure(paint, figsize=(10, 4.2), css="chain-graph")
 
     def redraw(_change=None):
-        numbers = chain_numbers(*(sliders[n].value for n in ("x", "w1", "w2", "y")))
-        readout.value = f"<code>{chain_graph_readout(numbers)}</code>"
-        with plot:
-            plot.clear_output(wait=True)
-            fig = plot_chain_graph(numbers)
-            display(fig)
-            plt.close(fig)
+        readout.value = f"<code>{chain_graph_readout(chain_numbers(*values().values()))}</code>"
+        live.request()
 
     for slider in sliders.values():
         slider.observe(redraw, names="value")
     redraw()
     box = widgets.VBox([widgets.HBox([sliders["x"], sliders["w1"]]), widgets.HBox([sliders["w2"], sliders["y"]]),
-                        readout, plot])
+                        readout, live.box])
     box.add_class("chain-graph")
     return box

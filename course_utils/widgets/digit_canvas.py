@@ -4,19 +4,23 @@ A thin shell: :mod:`course_utils.drawing` turns the strokes into an MNIST-style 
 the learner's network (``predict``) scores it, :mod:`course_utils.plots.mnist` draws the
 scores. Works in JupyterLab and in Voilà (everything goes through widget messages).
 
+It answers while the learner draws: the end of every stroke asks for a new answer, worked
+out when the picture can be drawn, from all the ink so far (strokes that end in quick
+succession are answered once, not one by one: see :mod:`course_utils.widgets.live_figure`).
+
 CSS hooks: ``mnist-drawing`` (the whole box), ``mnist-canvas``, ``mnist-predict-button``,
 ``mnist-clear-button``, ``mnist-prediction`` (the text with the answer).
 """
 from __future__ import annotations
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 from ipycanvas import Canvas, hold_canvas
 
 from course_utils.drawing import render_strokes, to_mnist
+from course_utils.plots.figures import subplots
 from course_utils.plots.mnist import plot_scores
+from course_utils.widgets.live_figure import LiveFigure
 
 SIZE, PEN = 280, 18
 
@@ -25,6 +29,8 @@ def prediction_text(scores) -> str:
     """The answer and the ten scores, in words (text, not colour alone)."""
     s = np.asarray(scores, dtype=np.float64).ravel()
     ranked = np.argsort(s)[::-1]
+    # Round first: a score of -0.001 would read "-0.00", a minus sign on nothing.
+    s = np.round(s, 2) + 0.0
     listing = "  ".join(f"{d}: {s[d]:+.2f}" for d in range(len(s)))
     return (f"The network says <b>{ranked[0]}</b> (score {s[ranked[0]]:.2f}; runner-up {ranked[1]} "
             f"with {s[ranked[1]]:.2f}).<br><code>{listing}</code>")
@@ -39,9 +45,8 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
     predict_button.add_class("mnist-predict-button")
     clear_button = widgets.Button(description="Clear")
     clear_button.add_class("mnist-clear-button")
-    answer = widgets.HTML("Draw a digit in the box (hold the mouse button down), then press Predict.")
+    answer = widgets.HTML("Draw a digit in the box (hold the mouse button down): the network answers as you draw.")
     answer.add_class("mnist-prediction")
-    picture = widgets.Output(layout=widgets.Layout(height="260px", width="520px"))
     strokes: list[list[tuple[float, float]]] = []
     state = {"down": False}
 
@@ -85,30 +90,43 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
         if state["down"]:
             on_move(x, y)
         state["down"] = False
+        live.request()  # a stroke has ended: answer it
 
-    def on_predict(_button=None):
+    def paint(fig):
+        """Score all the ink so far, write the answer, draw what the network sees and its scores."""
         image = to_mnist(render_strokes(strokes, size=size, width=PEN * size / SIZE))
+        seen, bars = subplots(fig, 1, 2, gridspec_kw={"width_ratios": [1, 1.6]})[1]
+        seen.axis("off")
         if not image.any():
-            answer.value = "The box is empty: draw a digit first."
-            return
+            if state["asked"]:
+                answer.value = "The box is empty: draw a digit first."
+            seen.set_title("nothing drawn yet", fontsize=9)
+            bars.set_axis_off()
+            return {"strokes": 0}
         scores = np.asarray(predict(image[None, :]), dtype=np.float64).reshape(-1)
         answer.value = prediction_text(scores)
-        with picture:
-            picture.clear_output(wait=True)
-            fig, (seen, bars) = plt.subplots(1, 2, figsize=(6.4, 2.6), gridspec_kw={"width_ratios": [1, 1.6]})
-            seen.imshow(image.reshape(28, 28), cmap="gray_r")
-            seen.set_title("what the network sees (28×28)", fontsize=9)
-            seen.axis("off")
-            plot_scores(scores, ax=bars)
-            bars.set_title("its ten scores", fontsize=9)
-            display(fig)
-            plt.close(fig)
+        seen.imshow(image.reshape(28, 28), cmap="gray_r")
+        seen.set_title("what the network\nsees (28×28)", fontsize=9)
+        plot_scores(scores, ax=bars)
+        bars.set_title("its ten scores", fontsize=9)
+        # Fixed margins, room for both titles: a layout fitted to each frame would jump, and one
+        # fitted to the empty first frame cut the titles off at the top.
+        fig.subplots_adjust(left=0.03, right=0.98, top=0.82, bottom=0.18, wspace=0.3)
+        return {"strokes": len(strokes), "answer": int(np.argmax(scores))}
+
+    state["asked"] = False
+    live = LiveFigure(paint, figsize=(5.2, 2.6), css="mnist")
+
+    def on_predict(_button=None):
+        state["asked"] = True
+        live.push()
 
     def on_clear(_button=None):
         strokes.clear()
         blank()
+        state["asked"] = False
+        live.push()
         answer.value = "Cleared. Draw another digit."
-        picture.clear_output()
 
     canvas.on_mouse_down(on_down)
     canvas.on_mouse_move(on_move)
@@ -118,7 +136,7 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
     clear_button.on_click(on_clear)
     canvas.on_client_ready(blank)  # each time a browser view of the canvas is ready (Voilà, reloads)
     blank()
-    box = widgets.VBox([widgets.HBox([canvas, picture]), widgets.HBox([predict_button, clear_button]), answer])
+    box = widgets.VBox([widgets.HBox([canvas, live.box]), widgets.HBox([predict_button, clear_button]), answer])
     box.add_class("mnist-drawing")
     box.strokes = strokes          # for tests: the recorded strokes
     box.predict_now = on_predict   # for tests: press Predict without a browser

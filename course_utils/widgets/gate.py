@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 
 from course_utils.checks.relu_gating import relu_backward_expected
 from course_utils.plots.relu_gating import plot_gate
+from course_utils.widgets.live_figure import LiveFigure
 
 # A small layer: the neurons' pre-activations before the shift, and the gradients arriving.
 LAYER_Z = np.array([-1.2, -0.3, 0.4, 1.1, -2.0])
@@ -45,7 +44,7 @@ def gate_readout(numbers: dict) -> str:
 
 def gate(z: float = 0.5, dout: float = 1.5, shift: float = 0.0) -> widgets.VBox:
     """Build the widget: sliders for z, the arriving gradient and the layer's shift; readout; plot."""
-    style = dict(continuous_update=False, layout=widgets.Layout(width="460px"),
+    style = dict(continuous_update=True, layout=widgets.Layout(width="460px"),
                  style={"description_width": "170px"})
     z_slider = widgets.FloatSlider(value=z, min=-3, max=3, step=0.1, description="pre-activation z", **style)
     dout_slider = widgets.FloatSlider(value=dout, min=-2, max=2, step=0.1, description="gradient arriving dout",
@@ -57,21 +56,23 @@ def gate(z: float = 0.5, dout: float = 1.5, shift: float = 0.0) -> widgets.VBox:
     shift_slider.add_class("gate-shift")
     readout = widgets.HTML()
     readout.add_class("gate-readout")
-    plot = widgets.Output(layout=widgets.Layout(height="360px"))
+
+    def paint(fig):
+        numbers = gate_numbers(z_slider.value, dout_slider.value, shift_slider.value)
+        plot_gate(numbers["z"], numbers["dout"], numbers["dz"], numbers["layer_z"],
+                  numbers["layer_dout"], numbers["layer_dz"], fig=fig)
+        return {"z": z_slider.value, "dout": dout_slider.value, "shift": shift_slider.value}
+
+    live = LiveFigure(paint, figsize=(9.5, 3.4), css="gate")
 
     def redraw(_change=None):
         numbers = gate_numbers(z_slider.value, dout_slider.value, shift_slider.value)
         readout.value = "<pre>" + gate_readout(numbers) + "</pre>"
-        with plot:
-            plot.clear_output(wait=True)
-            fig = plot_gate(numbers["z"], numbers["dout"], numbers["dz"], numbers["layer_z"],
-                            numbers["layer_dout"], numbers["layer_dz"])
-            display(fig)
-            plt.close(fig)
+        live.request()
 
     for slider in (z_slider, dout_slider, shift_slider):
         slider.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([z_slider, dout_slider, shift_slider, readout, plot])
+    box = widgets.VBox([z_slider, dout_slider, shift_slider, readout, live.box])
     box.add_class("gate")
     return box

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
-from IPython.display import display
 
 from course_utils.plots.loss import plot_loss_meter
+from course_utils.widgets.live_figure import LiveFigure
+
+LIMIT = (-4.0, 4.0)  # the range of both sliders
 
 
 def loss_meter_readout(prediction: float, target: float) -> str:
@@ -21,7 +22,8 @@ def loss_meter_readout(prediction: float, target: float) -> str:
 
 def loss_meter(prediction: float = 1.0, target: float = 0.0) -> widgets.VBox:
     """Build the widget: sliders for the prediction and the target, a readout, the plot."""
-    slider_style = dict(min=-4.0, max=4.0, step=0.1, continuous_update=True,
+    # A step of 0.01: a typed 0.25 stays 0.25 (a step of 0.1 would snap it to 0.3).
+    slider_style = dict(min=LIMIT[0], max=LIMIT[1], step=0.01, continuous_update=True,
                         layout=widgets.Layout(width="420px"), style={"description_width": "90px"})
     pred = widgets.FloatSlider(value=prediction, description="prediction ŷ", **slider_style)
     targ = widgets.FloatSlider(value=target, description="target y", **slider_style)
@@ -29,20 +31,24 @@ def loss_meter(prediction: float = 1.0, target: float = 0.0) -> widgets.VBox:
     targ.add_class("loss-meter-target")
     readout = widgets.HTML()
     readout.add_class("loss-meter-readout")
-    # A fixed height keeps the page from jumping while the picture is redrawn.
-    plot = widgets.Output(layout=widgets.Layout(height="340px"))
+    # A slider keeps a typed value inside its range: say so rather than change it unseen.
+    limits = widgets.HTML(f"<small>Both sliders go from {LIMIT[0]:g} to {LIMIT[1]:g}; a value typed beyond "
+                          f"that is set to the nearest end.</small>")
+    limits.add_class("loss-meter-limits")
+
+    def paint(fig):
+        plot_loss_meter(pred.value, targ.value, fig=fig)
+        return {"prediction": pred.value, "target": targ.value}
+
+    live = LiveFigure(paint, figsize=(9, 3.2), css="loss-meter")
 
     def redraw(_change=None):
         readout.value = f"<code>{loss_meter_readout(pred.value, targ.value)}</code>"
-        with plot:
-            plot.clear_output(wait=True)
-            fig = plot_loss_meter(pred.value, targ.value)
-            display(fig)
-            plt.close(fig)
+        live.request()
 
     pred.observe(redraw, names="value")
     targ.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([pred, targ, readout, plot])
+    box = widgets.VBox([pred, targ, limits, readout, live.box])
     box.add_class("loss-meter")
     return box

@@ -4,10 +4,9 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
-from IPython.display import display
 
 from course_utils.plots.architecture import plot_parameter_counts
+from course_utils.widgets.live_figure import LiveFigure
 from course_utils.reference.architecture import count_parameters, gpt3_parameters, parameter_table
 
 REFERENCE_TOTALS = {"784→10": count_parameters([784, 10]), "GPT-3": gpt3_parameters()}
@@ -44,7 +43,6 @@ def parameter_counter(sizes: str = "784, 256, 128, 10") -> widgets.VBox:
                          layout=widgets.Layout(width="420px"), style={"description_width": "90px"})
     table = widgets.HTML()
     total = widgets.HTML()
-    plot = widgets.Output(layout=widgets.Layout(height="360px"))
     field.add_class("parameter-counter-sizes")
     table.add_class("parameter-counter-table")
     total.add_class("parameter-counter-total")
@@ -59,14 +57,18 @@ def parameter_counter(sizes: str = "784, 256, 128, 10") -> widgets.VBox:
         total.value = (f"<code>total: {count:,} parameters | GPT-3 has about 175 billion "
                        f"({REFERENCE_TOTALS['GPT-3']:,} counted), {ratio:,.0f} times as many</code>")
         table.value = table_html(parsed)
-        with plot:
-            plot.clear_output(wait=True)
-            fig = plot_parameter_counts(parameter_table(parsed), REFERENCE_TOTALS)
-            display(fig)
-            plt.close(fig)
+        shown["sizes"] = parsed
+        live.request()
 
+    shown = {"sizes": parse_layer_sizes(sizes)[0] or [784, 10]}
+
+    def paint(fig):
+        plot_parameter_counts(parameter_table(shown["sizes"]), REFERENCE_TOTALS, fig=fig)
+        return {"sizes": shown["sizes"]}
+
+    live = LiveFigure(paint, figsize=(9.5, 3.4), css="parameter-counter")
     field.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([field, total, table, plot])
+    box = widgets.VBox([field, total, table, live.box])
     box.add_class("parameter-counter")
     return box

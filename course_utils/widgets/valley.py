@@ -1,18 +1,33 @@
 """The valley: press Train Step and watch a ball walk down a loss curve by its slope."""
 from __future__ import annotations
 
+import math
+
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
-from IPython.display import display
 
 from course_utils.plots.gradient_descent import plot_valley
 from course_utils.reference.gradient_descent import START, W_RANGE, valley_loss, valley_slope
+from course_utils.widgets.live_figure import LiveFigure
+from course_utils.widgets.player import Player
+
+MAX_STEPS = 200   # Play stops here at the latest
+REST = 1e-4       # a step shorter than this: the ball has come to rest
+PLAY_RATE = 15.0  # steps a second while playing: slow enough to watch the ball roll
 
 
 def take_step(path: list[float], lr: float) -> list[float]:
     """The path with one more weight: ``w - lr * dL/dw`` at the last one."""
     w = path[-1]
     return [*path, w - lr * valley_slope(w)]
+
+
+def play_stop_reason(path: list[float]) -> str | None:
+    """Why Play should stop after this path, or None: at rest, or out of the picture."""
+    if not math.isfinite(path[-1]) or not W_RANGE[0] <= path[-1] <= W_RANGE[1]:
+        return "the ball left the picture"
+    if len(path) > 1 and abs(path[-1] - path[-2]) < REST:
+        return "the ball has come to rest"
+    return None
 
 
 def valley_readout(path: list[float], lr: float) -> str:
@@ -26,13 +41,17 @@ def valley_readout(path: list[float], lr: float) -> str:
     return text + f"  |  learning rate {lr:g}"
 
 
-def valley(start: float = START, lr: float = 0.5) -> widgets.VBox:
-    """Build the widget: Train Step, Reset, a learning-rate slider, a start slider, the picture."""
+def valley(start: float = START, lr: float = 0.5, max_steps: int = MAX_STEPS) -> widgets.VBox:
+    """Build the widget: Train Step, Play / Pause, Reset, learning-rate and start sliders, the picture.
+
+    Play takes a step about ten times a second until Pause, until the ball has come to
+    rest (a step smaller than ``REST``), left the picture, or ``max_steps`` steps.
+    """
     style = dict(layout=widgets.Layout(width="420px"), style={"description_width": "110px"})
     lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0.5, step=0.05, readout_format=".3g",
-                                       description="learning rate", continuous_update=False, **style)
+                                       description="learning rate", continuous_update=True, **style)
     start_slider = widgets.FloatSlider(value=start, min=W_RANGE[0] + 0.25, max=W_RANGE[1] - 0.25, step=0.05,
-                                       description="start w0", continuous_update=False, **style)
+                                       description="start w0", continuous_update=True, **style)
     train = widgets.Button(description="Train Step", button_style="primary", icon="step-forward")
     reset = widgets.Button(description="Reset", icon="undo")
     # Off: walk in the dark, seeing only what the ball has felt so far.
@@ -44,31 +63,48 @@ def valley(start: float = START, lr: float = 0.5) -> widgets.VBox:
     train.add_class("valley-train-step")
     reset.add_class("valley-reset")
     readout.add_class("valley-readout")
-    plot = widgets.Output(layout=widgets.Layout(height="390px"))
-    state = {"path": [float(start)]}
+    state = {"path": [float(start)], "why": ""}
+
+    def paint(fig):
+        plot_valley(state["path"], lr_slider.value, show_curve=curve.value, fig=fig)
+        return {"lr": lr_slider.value, "start": state["path"][0], "step": len(state["path"]) - 1}
+
+    live = LiveFigure(paint, figsize=(10, 3.6), css="valley")
 
     def redraw():
-        readout.value = f"<code>{valley_readout(state['path'], lr_slider.value)}</code>"
-        with plot:
-            plot.clear_output(wait=True)
-            fig = plot_valley(state["path"], lr_slider.value, show_curve=curve.value)
-            display(fig)
-            plt.close(fig)
+        why = f"  |  stopped: {state['why']}" if state["why"] else ""
+        readout.value = f"<code>{valley_readout(state['path'], lr_slider.value)}{why}</code>"
+        live.request()
 
-    def on_train(_button):
+    def on_train(_button=None):
         state["path"] = take_step(state["path"], lr_slider.value)
+        state["why"] = ""
         redraw()
+
+    def tick():
+        if len(state["path"]) > max_steps:
+            reason = f"{max_steps} steps"
+        else:
+            on_train()
+            reason = play_stop_reason(state["path"])
+        if reason:
+            state["why"] = reason
+            redraw()
+        return reason
 
     def on_reset(_change=None):
-        state["path"] = [float(start_slider.value)]
+        state["path"], state["why"] = [float(start_slider.value)], ""
         redraw()
 
+    player = Player(tick, css="valley", rate=PLAY_RATE, live=live)
     train.on_click(on_train)
     reset.on_click(on_reset)
     start_slider.observe(on_reset, names="value")
     lr_slider.observe(lambda _change: redraw(), names="value")
     curve.observe(lambda _change: redraw(), names="value")
     redraw()
-    box = widgets.VBox([widgets.HBox([train, reset, curve]), lr_slider, start_slider, readout, plot])
+    box = widgets.VBox([widgets.HBox([train, player.button, reset, curve]), lr_slider, start_slider, readout,
+                        live.box])
     box.add_class("valley")
+    box.player, box.live = player, live  # for tests and curious learners
     return box

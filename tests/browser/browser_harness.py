@@ -33,6 +33,9 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 
 # (widget, action) -> seconds from the learner's action to the redrawn page.
 LATENCIES: dict[tuple[str, str], list[float]] = {}
+# (widget, slider) -> DragResult of every drag; widget -> PlayResult of every Play.
+DRAGS: dict[tuple[str, str], list["DragResult"]] = {}
+PLAYS: dict[str, list["PlayResult"]] = {}
 
 NUMBER = re.compile(r"[-+−]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from browser_harness import (ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, LATENCIES, Widget, latency_report,
-                             notebook_path, voila_server)
+from browser_harness import (ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, DRAGS, LATENCIES, PLAYS, Widget,
+                             latency_report, notebook_path, voila_server)
+from live_timing import live_report
 
 HERE = Path(__file__).resolve().parent
 STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
@@ -36,16 +37,25 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    lines = latency_report()
-    if not lines:
+    clicks, live = latency_report(), live_report()
+    if not clicks and not live:
         return
-    terminalreporter.write_sep("-", "browser: learner action -> redrawn widget (benchmark, not asserted)")
+    lines = []
+    if clicks:
+        lines += ["learner action -> redrawn widget", *clicks]
+    if live:
+        lines += ["input -> redraw while dragging, and frames a second while playing", *live]
+    with open("/proc/loadavg") as load:
+        lines.insert(0, f"machine load (1, 5, 15 min): {' '.join(load.read().split()[:3])}")
+    terminalreporter.write_sep("-", "browser: widget latency (benchmark figures, not asserted)")
     for line in lines:
         terminalreporter.write_line(line)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "latency.txt").write_text("\n".join(lines) + "\n")
-    (ARTIFACTS / "latency.json").write_text(json.dumps(
-        {f"{widget}: {action}": values for (widget, action), values in sorted(LATENCIES.items())}, indent=1))
+    (ARTIFACTS / "latency.json").write_text(json.dumps({
+        "clicks": {f"{widget}: {action}": values for (widget, action), values in sorted(LATENCIES.items())},
+        "drags": {f"{widget}: {part}": [r.latencies_ms for r in results] for (widget, part), results in DRAGS.items()},
+        "plays": {widget: [[r.frames, r.seconds] for r in results] for widget, results in PLAYS.items()}}, indent=1))
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Notebook 01's loss meter: the readout and the picture follow the prediction and target sliders."""
 import pytest
+from live_timing import drag
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +45,9 @@ def test_squared_error_is_smaller_than_absolute_near_the_target(meter):
     meter.set("prediction", -2.5, watch=("readout",))
     _, absolute, squared = losses(meter)
     assert squared > absolute
+
+
+def test_the_picture_follows_the_prediction_while_dragged(meter):
+    result = drag(meter, "prediction", "prediction", start=0.3, end=0.7)
+    assert result.frames >= 2, f"the picture should move with the hand, not only at the end: {result}"
+    meter.screenshot("dragged")

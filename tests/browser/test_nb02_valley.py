@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from live_timing import drag, play
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +51,22 @@ def test_a_too_large_learning_rate_makes_the_loss_grow(valley):
     assert any(grew), f"the largest learning rate should jump across the valley and climb: {losses}"
     assert went_up == grew, f"the readout should say when the loss went up: {went_up} vs {losses}"
     valley.screenshot("too-large-lr")
+
+
+def test_the_picture_follows_the_learning_rate_slider_while_dragged(valley):
+    result = drag(valley, "lr", "lr", start=0.2, end=0.6)
+    assert result.frames >= 3, f"the picture should move with the hand, not only at the end: {result}"
+
+
+def test_play_rolls_the_ball_on_its_own_until_pause(valley):
+    valley.set("lr", 0.1, watch=("readout",))
+    reset(valley)
+    result = play(valley, 5.0)
+    loss, step = state(valley)
+    assert result.steps[1] > result.steps[0] >= 0 and result.frames >= 2, f"Play should take steps on its own: {result}"
+    valley.wait_for_text("play", "Play")
+    valley.page.wait_for_timeout(500)                # ticks already on their way have landed
+    paused = state(valley)[1]
+    valley.page.wait_for_timeout(700)
+    assert state(valley)[1] == paused >= step, "Pause should stop the steps"
+    valley.screenshot("played")

@@ -4,6 +4,7 @@ import re
 import pytest
 
 from browser_harness import parse_numbers
+from live_timing import drag
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +40,8 @@ def test_numbers_follow_the_sliders(graph, values):
     want = expected(**values)
     assert shown(text) == pytest.approx(want, abs=0.006), f"for {values} the readout should show {want}: {text!r}"
     graph.screenshot(f"x{values['x']:+}")
+
+
+def test_the_graph_follows_x_while_dragged(graph):
+    result = drag(graph, "x", "x", start=0.3, end=0.7)
+    assert result.frames >= 2, f"the picture should move with the hand, not only at the end: {result}"

@@ -2,6 +2,7 @@
 import pytest
 
 from browser_harness import parse_numbers
+from live_timing import drag
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +35,8 @@ def test_gate_passes_the_gradient_when_z_is_positive_and_stops_it_otherwise(gate
     gate.set("z", 0.1, watch=("readout",))
     dz, line = gradient_after_the_gate(gate)
     assert dz == pytest.approx(1.2), line
+
+
+def test_the_gate_follows_z_while_dragged(gate):
+    result = drag(gate, "z", "z", start=0.3, end=0.7)   # across 0: the gate opens on the way
+    assert result.frames >= 2, f"the picture should move with the hand, not only at the end: {result}"

@@ -2,6 +2,7 @@
 import pytest
 
 from browser_harness import missing_numbers, parse_numbers
+from live_timing import drag
 
 CLASSES = ("cat", "dog", "bird")
 
@@ -23,3 +24,10 @@ def test_sum_follows_the_sliders(fan_out, deltas, weights):
     assert parse_numbers(text)[-1] == pytest.approx(sum(products), abs=5e-3), \
         f"the sum should be {sum(products):+.2f}; the readout ends {text[-60:]!r}"
     fan_out.screenshot(f"sum{sum(products):+.2f}")
+
+
+def test_the_picture_follows_a_delta_while_dragged(fan_out):
+    result = drag(fan_out, "delta-cat", "delta-cat", start=0.3, end=0.7)
+    assert result.frames >= 2, f"the picture should move with the hand, not only at the end: {result}"
+    text = fan_out.text("matrix")
+    assert "neuron 0" in text and "-0.00" not in text, "rows count from 0, as in the text (Row 0 of W)"

@@ -3,15 +3,17 @@ import re
 
 import pytest
 
+from live_timing import drag, play
+
 
 @pytest.fixture(scope="module")
 def separability(open_widget):
-    return open_widget("06_architecture", "separability")
+    return open_widget("06_architecture", "separability", render_timeout=150)
 
 
 @pytest.fixture(scope="module")
 def counter(open_widget):
-    return open_widget("06_architecture", "parameter-counter")
+    return open_widget("06_architecture", "parameter-counter", render_timeout=150)
 
 
 def readout(widget):
@@ -60,3 +62,32 @@ def test_parameter_counter_total_follows_the_layer_sizes(counter, sizes, total):
     text = counter.text("total")
     assert f"{total:,}" in text or str(total) in text, f"{sizes}: the total should be {total:,}; it reads {text!r}"
     counter.screenshot(sizes.replace(", ", "-"))
+
+
+def use_hidden_layer(separability):
+    if "hidden layer" not in separability.text("readout"):
+        separability.set("model", "hidden layer", watch=("readout",))
+
+
+def test_the_boundary_follows_the_width_slider_while_dragged(separability):
+    use_hidden_layer(separability)
+    result = drag(separability, "width", "width", start=0.1, end=0.5, moves=25, pause_ms=40)
+    assert result.frames >= 2, f"the picture should move with the hand, not only at the end: {result}"
+
+
+def test_play_moves_the_boundary_on_its_own_until_pause(separability):
+    use_hidden_layer(separability)
+    separability.set("width", 8, watch=("readout",))
+    if readout(separability)[0]:
+        separability.click("reset", watch=("readout",))
+    start = separability.picture()
+    result = play(separability, 6.0, shots=(0.5, 2.5, 5.5))
+    step, accuracy, _ = readout(separability)
+    assert result.steps[1] > result.steps[0] and result.frames >= 2, f"Play should train on its own: {result}"
+    assert separability.picture() != start, "the boundary should have moved while playing"
+    separability.wait_for_text("play", "Play")
+    separability.page.wait_for_timeout(500)          # ticks already on their way have landed
+    paused = readout(separability)[0]
+    separability.page.wait_for_timeout(700)
+    assert readout(separability)[0] == paused >= step, "Pause should stop training"
+    assert accuracy > 0.5

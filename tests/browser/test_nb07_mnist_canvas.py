@@ -1,4 +1,4 @@
-"""Notebook 07's drawing canvas: draw a digit with the mouse, press Predict, read the answer."""
+"""Notebook 07's drawing canvas: draw a digit with the mouse; the answer comes as the stroke ends."""
 import math
 import re
 
@@ -23,10 +23,10 @@ def drawing(open_widget):
     return open_widget("07_mnist", "mnist-drawing", prefix="mnist", render_timeout=300, tries=2)
 
 
-def draw(drawing, points):
+def draw(drawing, points, *, timed: str | None = None):
     """Drag the mouse through ``points`` (fractions of the canvas); return the dark pixels then.
 
-    The strokes reach the kernel as mouse events, in order, before a later button press.
+    With ``timed``, the time from releasing the mouse to the new answer is recorded.
     """
     page, canvas = drawing.page, drawing.locator("canvas")
     canvas.scroll_into_view_if_needed()
@@ -36,7 +36,10 @@ def draw(drawing, points):
     page.mouse.down()
     for x, y in at[1:]:
         page.mouse.move(x, y, steps=6)
-    page.mouse.up()
+    if timed:  # the answer must change by itself when the stroke ends: no button pressed
+        drawing._act(page.mouse.up, timed, ("prediction",))
+    else:
+        page.mouse.up()
     return page.evaluate(INK_JS, drawing.selector("canvas"))
 
 
@@ -46,20 +49,37 @@ def answer(drawing):
     return int(found.group(1))
 
 
+def wait_for_picture_of_the_ink(drawing):
+    """The answer's text comes before its picture (painted after it): wait for the frame too."""
+    drawing.page.wait_for_function(
+        "() => /\"strokes\": [1-9]/.test(document.querySelector('.mnist-frame').textContent)", timeout=30_000)
+    drawing.settle(quiet=0.5)
+
+
 def clear(drawing):
     drawing.click("clear-button", watch=("prediction",), picture=False)
 
 
-def test_drawing_a_digit_gives_a_prediction(drawing):
-    draw(drawing, ONE)
-    drawing.click("predict-button", timed="predict", watch=("prediction",))  # the scores are drawn too
+def test_drawing_a_digit_gives_a_prediction_as_the_stroke_ends(drawing):
+    draw(drawing, ONE, timed="stroke end -> answer")  # the scores are drawn too
     assert answer(drawing) == 1, drawing.text("prediction")
+    assert "-0.00" not in drawing.text("prediction")
+    wait_for_picture_of_the_ink(drawing)
     drawing.screenshot("one")
     clear(drawing)
-    draw(drawing, ZERO)
-    drawing.click("predict-button", timed="predict", watch=("prediction",))
+    draw(drawing, ZERO, timed="stroke end -> answer")
     assert answer(drawing) == 0, drawing.text("prediction")
+    wait_for_picture_of_the_ink(drawing)
     drawing.screenshot("zero")
+
+
+def test_predict_still_answers_on_request(drawing):
+    clear(drawing)
+    draw(drawing, ONE)
+    drawing.wait_for_text("prediction", r"says")
+    drawing.click("clear-button", watch=("prediction",), picture=False)
+    drawing.click("predict-button", timed="predict (empty box)", watch=("prediction",), picture=False)
+    assert "empty" in drawing.text("prediction")
 
 
 def test_the_canvas_shows_the_ink(drawing):
@@ -69,3 +89,14 @@ def test_the_canvas_shows_the_ink(drawing):
     # A ~200-px stroke with an 18-px pen leaves thousands of dark pixels; a hairline only a few hundred.
     drawing.page.wait_for_function(f"() => ({INK_JS})('{drawing.selector('canvas')}') > 2000", timeout=10_000)
     drawing.screenshot("ink")
+
+
+def test_training_reports_its_time_and_the_loss_curve_was_drawn_during_training(drawing):
+    """The notebook says how long training takes; print what this machine measured."""
+    body = drawing.page.inner_text("body")
+    found = re.search(r"training took (\d+\.?\d*) s", body)
+    assert found, "the training cell should state how long training took"
+    frames = drawing.page.locator(".training-monitor-frame").first.text_content()
+    print(f"07 training took {found.group(1)} s here; last loss-curve frame: {frames}")
+    # One frame at the start, at least one while training ran, one at the end.
+    assert '"frame": ' in frames and int(re.search(r'"frame": (\d+)', frames).group(1)) >= 3, frames
