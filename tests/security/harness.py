@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.util
 import json
 import os
+import py_compile
 import re
 import shutil
 import sqlite3
@@ -45,7 +47,12 @@ def _repoint(venv: Path, old_root: Path, new_root: Path) -> None:
         data = path.read_bytes()
         if old in data:
             path.write_bytes(data.replace(old, new))
-    shutil.rmtree(site / "__pycache__", ignore_errors=True)  # stale bytecode of the editable finder
+            if path.suffix == ".py":  # fresh bytecode now, or the first grading run writes it
+                py_compile.compile(str(path), cfile=importlib.util.cache_from_source(str(path)), doraise=True)
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import course_utils; print(course_utils.__file__)"],
+                           capture_output=True, text=True, cwd="/").stdout.strip()
+    if not where.startswith(str(new_root) + os.sep):
+        raise RuntimeError(f"the copy's environment imports course_utils from {where!r}, not from {new_root}")
 
 
 def prepare_template(repo: Path, target: Path, env: dict) -> "CourseCopy":
@@ -61,6 +68,7 @@ def prepare_template(repo: Path, target: Path, env: dict) -> "CourseCopy":
             shutil.copy2(entry, target / entry.name, follow_symlinks=False)
     subprocess.run(["cp", "-a", str(repo / ".venv"), str(target / ".venv")], check=True)
     _repoint(target / ".venv", repo.resolve(), target.resolve())
+    shutil.rmtree(target / "grading", ignore_errors=True)  # none of the developer's grading state
     course = CourseCopy(target, env)
     # Bytecode for everything the grader imports, so a grading run writes none of its own
     # (a changed file in the environment then means something wrote it).
@@ -93,7 +101,21 @@ class CourseCopy:
     def clone(cls, template: "CourseCopy", target: Path) -> "CourseCopy":
         subprocess.run(["cp", "-a", str(template.root), str(target)], check=True)
         _repoint(Path(target) / ".venv", template.root, Path(target).resolve())
-        return cls(target, template.env)
+        course = cls(target, template.env)
+        course.trust()
+        return course
+
+    def trust(self) -> None:
+        """Where the course checks its grading environment against a manifest: record the copy's.
+
+        Re-pointing the copy's environment changed a few of its files on purpose; an instructor
+        does the same after changing the environment (``grade trust``).
+        """
+        if '"trust"' not in (self.root / "course.py").read_text():
+            return
+        result = self.grade("trust")
+        if result.returncode != 0:
+            raise RuntimeError(f"grade trust failed in {self.root}:\n{result.output}")
 
     @property
     def python(self) -> Path:

@@ -4,7 +4,8 @@
     blank(course)             the release as handed out: 0 / 4
     flagged(course)           the release with a test cell edited (FLAGGED; still 0 / 4)
     attacker(course, code)    the release with ``code`` at the top of the first answer cell
-                              (the stubs stay): its code earns 0 / 4
+                              (the stubs stay): its code earns 0 / 4 (every_answer=True: at
+                              the end of every answer cell)
 """
 from __future__ import annotations
 
@@ -56,12 +57,18 @@ def flagged(course) -> dict:
     return with_cell(notebook, test_id, "assert True  # I edited the check")
 
 
-def attacker(course, code: str, markdown: str | None = None) -> dict:
-    """The release notebook with ``code`` run first in its first answer cell (the stub stays)."""
+def attacker(course, code: str, markdown: str | None = None, every_answer: bool = False) -> dict:
+    """The release notebook with ``code`` run first in its first answer cell (the stub stays).
+
+    ``every_answer``: ``code`` runs at the end of every answer cell instead, after the stub it
+    holds, so what the code defines is what the following test cell sees.
+    """
     notebook = course.release_notebook()
-    first = answer_ids(notebook)[0]
-    stub = next(_source(c) for c in notebook["cells"] if _meta(c).get("grade_id") == first)
-    notebook = with_cell(notebook, first, code + "\n\n" + stub)
+    stubs = {c["metadata"]["nbgrader"]["grade_id"]: _source(c) for c in notebook["cells"]
+             if _meta(c).get("solution") and c["cell_type"] == "code"}
+    for grade_id in (answer_ids(notebook) if every_answer else answer_ids(notebook)[:1]):
+        stub = stubs[grade_id]
+        notebook = with_cell(notebook, grade_id, stub + "\n\n" + code if every_answer else code + "\n\n" + stub)
     if markdown is not None:
         notebook["cells"].insert(1, {"cell_type": "markdown", "id": "learner-notes", "metadata": {},
                                      "source": markdown})

@@ -3,9 +3,9 @@
 - ``solutions/`` read through ``../..``, absolute paths and ``course_utils.__file__``: the
   hidden tests printed, the solution's answers run (full marks if the file is readable);
 - other learners' submissions read and their answers run;
-- 3 GiB allocated, a 1 GiB file written, a TCP connection to a listener the test opened on
-  127.0.0.1, the instructor's secret variable looked for in its own and every visible
-  process's environment, 600 processes started;
+- 3 GiB allocated, a 1 GiB file written, 400 processes started (three learners); a TCP
+  connection to a listener the test opened on 127.0.0.1; the instructor's secret variable
+  looked for in its own and every visible process's environment;
 - symlinks and a hard link from its folder to the solutions and the gradebook;
 - a markdown cell with ``<script>``, ``<img onerror>``, ``<svg onload>``, a ``javascript:`` link.
 Each attacker has only stubs: its code earns 0.
@@ -21,7 +21,7 @@ from html.parser import HTMLParser
 import pytest
 
 from attacks import PRELUDE
-from conftest import SECRET_NAME, CourseCopy, describe, grade_class
+from classroom import SECRET_NAME, CourseCopy, describe, grade_class
 from learners import attacker
 
 pytestmark = pytest.mark.slow
@@ -58,8 +58,7 @@ COPY_OTHERS = PRELUDE + textwrap.dedent('''
         print("ATTACK copy: no other learner in sight")
 ''')
 
-RESOURCES = textwrap.dedent('''
-    import os
+MEMORY = textwrap.dedent('''
     try:
         import numpy as _np
         _big = _np.ones(3 << 30, dtype=_np.uint8)
@@ -67,6 +66,10 @@ RESOURCES = textwrap.dedent('''
         del _big
     except MemoryError:
         print("ATTACK memory: refused")
+''')
+
+BIG_FILE = textwrap.dedent('''
+    import os
     _written = 0
     try:
         with open("big.bin", "wb") as _f:
@@ -82,8 +85,12 @@ RESOURCES = textwrap.dedent('''
             os.remove("big.bin")
         except OSError:
             pass
+''')
+
+FORKS = textwrap.dedent('''
+    import os
     _children = []
-    for _ in range(600):
+    for _ in range(400):
         try:
             _pid = os.fork()
         except OSError as error:
@@ -91,7 +98,7 @@ RESOURCES = textwrap.dedent('''
             break
         if _pid == 0:
             import time
-            time.sleep(3)
+            time.sleep(2)
             os._exit(0)
         _children.append(_pid)
     print("ATTACK processes: started", len(_children))
@@ -194,8 +201,10 @@ def listener():
 def graded(template, tmp_path_factory, listener):
     where = tmp_path_factory.mktemp("confinement")
     course = CourseCopy.clone(template, where / "course")
-    attackers = {"m-solutions": attacker(course, READ_SOLUTIONS), "m-copy": attacker(course, COPY_OTHERS),
-                 "m-resources": attacker(course, RESOURCES),
+    attackers = {"m-solutions": attacker(course, READ_SOLUTIONS, every_answer=True),
+                 "m-copy": attacker(course, COPY_OTHERS, every_answer=True),
+                 "m-memory": attacker(course, MEMORY), "m-big-file": attacker(course, BIG_FILE),
+                 "m-forks": attacker(course, FORKS),
                  "m-network": attacker(course, network_and_secrets(listener[0])),
                  "m-links": attacker(course, LINKS), "m-xss": attacker(course, XSS_CODE, markdown=XSS)}
     return grade_class(course, attackers, where)
@@ -228,10 +237,10 @@ def test_the_instructors_secret_is_nowhere(graded, secret):
 
 
 def test_resources_are_limited(graded):
-    notes = " | ".join(graded.notes["m-resources"])
-    assert "allocated and filled 3 GiB" not in notes and "wrote 1024 MiB" not in notes, notes
+    notes = " | ".join(graded.notes["m-memory"] + graded.notes["m-big-file"] + graded.notes["m-forks"])
+    assert "memory: refused" in notes and "wrote 1024 MiB" not in notes and "file: wrote" in notes, notes
     started = re.search(r"processes: started (\d+)", notes)
-    assert started is None or int(started.group(1)) < 600, notes
+    assert started is not None and int(started.group(1)) < 400, notes
 
 
 def test_no_link_from_grading_outputs_leads_out(graded):

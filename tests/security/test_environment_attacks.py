@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from attacks import PRELUDE
-from conftest import CourseCopy, describe, grade_class
+from classroom import CourseCopy, describe, grade_class
 from learners import attacker
 
 pytestmark = pytest.mark.slow

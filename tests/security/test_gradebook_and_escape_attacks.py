@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from attacks import PRELUDE
-from conftest import CourseCopy, describe, grade_class
+from classroom import CourseCopy, describe, grade_class
 from learners import attacker
 
 pytestmark = pytest.mark.slow
@@ -76,20 +76,23 @@ PAYLOAD = textwrap.dedent('''
     time.sleep(600)  # still here afterwards: the test must not find it
 ''')
 
-DETACHED = PRELUDE + textwrap.dedent(f'''
+def detached(marker: str) -> str:
+    return PRELUDE + textwrap.dedent(f'''
     import subprocess
     def _ancestors():
         chain, pid = [], os.getppid()
-        while pid > 1:
+        while pid > 1:  # up to the grading command (course.py), not the shell that started it
             chain.append(pid)
             try:
+                if b"course.py" in open(f"/proc/{{pid}}/cmdline", "rb").read():
+                    break
                 pid = int(open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[1])
             except OSError:
                 break
         return ",".join(map(str, chain))
     _gradings = [os.path.dirname(p) for p in _gradebooks()] or [os.path.join(r, "grading") for r in _roots()]
-    _argv = [sys.executable, "-c", {PAYLOAD!r}, "{MARKER}", _ancestors(), *_gradings]
-    _env = dict(os.environ, LFM_MARKER="{MARKER}")
+    _argv = [sys.executable, "-c", {PAYLOAD!r}, "{marker}", _ancestors(), *_gradings]
+    _env = dict(os.environ, LFM_MARKER="{marker}")
     if os.fork() == 0:                      # a new session, then a double fork: init adopts it
         os.setsid()
         if os.fork() == 0:
@@ -100,6 +103,36 @@ DETACHED = PRELUDE + textwrap.dedent(f'''
                      stderr=subprocess.DEVNULL)
     print("ATTACK detached: started two detached processes that wait for", _ancestors(), "to end")
 ''')
+
+
+# A process that keeps changing its pid (fork, parent exits) so a sweep over /proc can miss
+# it; where confined (own PID namespace, not root) it kills every process it may signal:
+# the next learners' sandboxes.
+HOPPER = textwrap.dedent('''
+    import os, sys, time, signal
+    host_namespace = sys.argv[2]
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if os.fork() != 0:
+            os._exit(0)
+        confined = os.readlink("/proc/self/ns/pid") != host_namespace and os.getuid() != 0
+        if confined:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+''')
+
+
+def hopper(host_pid_namespace: str) -> str:
+    return textwrap.dedent(f'''
+        import os, sys, subprocess
+        subprocess.Popen([sys.executable, "-c", {HOPPER!r}, "{MARKER}", {host_pid_namespace!r}],
+                         env=dict(os.environ, LFM_MARKER="{MARKER}"), start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print("ATTACK hopper: started")
+    ''')
 
 
 def grader_attacks(host_pid_namespace: str) -> str:
@@ -151,13 +184,14 @@ def grader_attacks(host_pid_namespace: str) -> str:
 def graded(template, tmp_path_factory):
     where = tmp_path_factory.mktemp("escape")
     course = CourseCopy.clone(template, where / "course")
-    attackers = {"m-gradebook": attacker(course, GRADEBOOK), "m-detached": attacker(course, DETACHED),
+    attackers = {"m-gradebook": attacker(course, GRADEBOOK), "m-detached": attacker(course, detached(MARKER)),
+                 "m-hopper": attacker(course, hopper(os.readlink("/proc/self/ns/pid"))),
                  "y-grader": attacker(course, grader_attacks(os.readlink("/proc/self/ns/pid")))}
     return grade_class(course, attackers, where, settle=6.0, markers=(MARKER,))
 
 
 def test_escape_attacks_leave_every_promise_standing(graded):
-    problems = graded.postcondition_failures({"m-gradebook": 0.0, "m-detached": 0.0, "y-grader": 0.0})
+    problems = graded.postcondition_failures({name: 0.0 for name in graded.notes})
     assert not problems, "\n".join(problems) + "\n" + describe(graded)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from attacks import extra_names, forged_replies, huge_output, malformed
-from conftest import CourseCopy, describe, grade_class
+from classroom import CourseCopy, describe, grade_class
 from learners import attacker
 
 pytestmark = pytest.mark.slow
