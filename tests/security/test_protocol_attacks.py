@@ -2,19 +2,23 @@
 
 One class is graded twice: honest learners around attackers that forge replies on the
 reply channel, make the sandbox answer with names never asked for, or send malformed
-messages (garbage, a 2**62-byte length, 300,000 levels of nesting, wrong types), and one
-that prints 60 MB. Each attacker has only stubs: its code earns 0.
+messages (garbage, a 2**62-byte length, 300,000 levels of nesting, wrong types), one that
+prints 60 MB, and one whose values are pickled object arrays that run a command if loaded. Each attacker has only stubs: its code earns 0.
 """
 from __future__ import annotations
 
 import pytest
 
-from attacks import extra_names, forged_replies, huge_output, malformed
+import os
+import uuid
+
+from attacks import extra_names, forged_replies, huge_output, malformed, pickled_array
 from classroom import CourseCopy, describe, grade_class
 from learners import attacker
 
 pytestmark = pytest.mark.slow
 
+PICKLE_FLAG = f"/tmp/lfm-pickle-{uuid.uuid4().hex[:10]}"
 ATTACKERS = {
     "m-forged-replies": forged_replies,
     "m-extra-names": extra_names,
@@ -23,6 +27,7 @@ ATTACKERS = {
     "m-malformed-deep-nesting": lambda: malformed("deep-nesting"),
     "m-malformed-wrong-types": lambda: malformed("wrong-types"),
     "m-huge-output": huge_output,
+    "m-pickle": lambda: pickled_array(PICKLE_FLAG),
 }
 
 
@@ -30,7 +35,9 @@ ATTACKERS = {
 def graded(template, tmp_path_factory):
     where = tmp_path_factory.mktemp("protocol")
     course = CourseCopy.clone(template, where / "course")
-    return grade_class(course, {name: attacker(course, make()) for name, make in ATTACKERS.items()}, where)
+    yield grade_class(course, {name: attacker(course, make()) for name, make in ATTACKERS.items()}, where)
+    if os.path.exists(PICKLE_FLAG):
+        os.remove(PICKLE_FLAG)
 
 
 def test_protocol_attacks_leave_every_promise_standing(graded):
@@ -48,3 +55,7 @@ def test_attacker_earns_nothing_and_is_reported_in_every_run(graded, name):
 def test_huge_output_is_cut_to_the_limit(graded):
     notebook = graded.course.autograded("m-huge-output")
     assert notebook.exists() and notebook.stat().st_size < 1_000_000, notebook
+
+
+def test_nothing_the_sandbox_sends_is_unpickled(graded):
+    assert not os.path.exists(PICKLE_FLAG), describe(graded)
