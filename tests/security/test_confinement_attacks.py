@@ -47,7 +47,9 @@ READ_SOLUTIONS = PRELUDE + textwrap.dedent('''
 ''')
 
 COPY_OTHERS = PRELUDE + textwrap.dedent('''
-    _theirs = [p for r in _roots() for p in glob.glob(os.path.join(r, "*", "*honest-correct", "01_loss", "*.ipynb"))]
+    _places = _roots() + ["/submissions", "/scratch", "/tmp"]
+    _theirs = [p for r in _places for pattern in ("*honest-correct*/**/*.ipynb", "*/*honest-correct*/**/*.ipynb")
+               for p in glob.glob(os.path.join(r, pattern), recursive=True)]
     for _path in _theirs:
         for _cell in json.load(open(_path))["cells"]:
             if _cell.get("metadata", {}).get("nbgrader", {}).get("solution") and _cell["cell_type"] == "code":

@@ -3,8 +3,8 @@
 Each attacker writes where the *next* grading run would pick its change up: a file of the
 installed numpy, ``course_utils/checks/loss.py``, a forged ``__pycache__`` file for
 ``course_utils/checks/__init__.py`` (same mtime and size as the source, so Python trusts it),
-``nbgrader_config.py``, the release folder; and notes in ``/tmp``, ``/dev/shm`` and ``$HOME``
-for a learner graded later. The second grading run shows whether any of it took: an honest
+``nbgrader_config.py``, the release folder; and notes in ``/tmp``, ``/dev/shm``, ``$HOME`` and
+a System V shared memory segment for a learner graded later. The second grading run shows whether any of it took: an honest
 blank learner must still score 0 there.
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ from learners import attacker
 pytestmark = pytest.mark.slow
 
 NOTE = "lfm-note-" + uuid.uuid4().hex[:10]
+SHM_KEY = uuid.uuid4().int % (1 << 30) + 1
 
 # Makes every check of notebook 01 a no-op in whichever process imports it next.
 NEUTER = textwrap.dedent('''
@@ -107,6 +108,10 @@ TMP_WRITER = textwrap.dedent(f'''
             print("ATTACK tmp: wrote", _folder)
         except OSError as error:
             print("ATTACK tmp: refused", _folder, error)
+    import ctypes
+    _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.shmget({SHM_KEY}, 4096, 0o1666) >= 0:   # IPC_CREAT | 0666: outlives its process
+        print("ATTACK tmp: left a System V shared memory segment")
 ''')
 
 TMP_READER = textwrap.dedent(f'''
@@ -114,6 +119,9 @@ TMP_READER = textwrap.dedent(f'''
     for _folder in ("/tmp", "/dev/shm", os.path.expanduser("~"), os.getcwd() + "/.."):
         if os.path.exists(os.path.join(_folder, "{NOTE}")):
             print("ATTACK tmp-reader: found the earlier learner's note in", _folder)
+    import ctypes
+    if ctypes.CDLL(None).shmget({SHM_KEY}, 0, 0) >= 0:
+        print("ATTACK tmp-reader: found the earlier learner's shared memory segment")
 ''')
 
 ATTACKERS = {"m-numpy": NUMPY, "m-checks": CHECKS, "m-pycache": PYCACHE, "m-config": CONFIG,
@@ -127,6 +135,11 @@ def graded(template, tmp_path_factory):
     yield grade_class(course, {name: attacker(course, code) for name, code in ATTACKERS.items()}, where)
     for path in glob.glob(f"/tmp/{NOTE}") + glob.glob(f"/dev/shm/{NOTE}"):
         os.remove(path)  # where an unconfined writer put them
+    import ctypes
+    libc = ctypes.CDLL(None)
+    segment = libc.shmget(SHM_KEY, 0, 0)
+    if segment >= 0:
+        libc.shmctl(segment, 0, None)  # IPC_RMID
 
 
 def test_environment_attacks_leave_every_promise_standing(graded):
