@@ -30,9 +30,12 @@ RELEASE = ROOT / "notebooks"
 FIRST_NOTEBOOK = Path("01_loss") / "01_loss.ipynb"
 
 # Debian packages the full test suite uses when it can install them (root + apt):
-# a browser for the widget tests, and full-size Fashion-MNIST in the MNIST file format.
+# a browser for the widget tests, full-size Fashion-MNIST in the MNIST file format, and
+# bubblewrap for confined grading.
+# bubblewrap confines learners' code during grading (course_utils/grading/confine.py).
 SYSTEM_PACKAGES = {"/usr/bin/chromium": "chromium",
-                   "/usr/share/datasets/fashion-mnist": "dataset-fashion-mnist"}
+                   "/usr/share/datasets/fashion-mnist": "dataset-fashion-mnist",
+                   "/usr/bin/bwrap": "bubblewrap"}
 
 # nbgrader's instructor tools; learners do not need to see them.
 INSTRUCTOR_LAB_EXTENSIONS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"]
@@ -257,7 +260,7 @@ def command_grade(args: argparse.Namespace) -> None:
             nbgrader_in(course, "generate_assignment", assignment, "--force", "--log-level=WARN")
             say(f"released notebooks/{assignment} and registered it in the gradebook")
     elif args.step == "collect":
-        from course_utils.grading import collect
+        from course_utils.grading.collect import collect
 
         if not args.path:
             sys.exit("grade collect needs the folder or .zip of submissions")
@@ -267,8 +270,19 @@ def command_grade(args: argparse.Namespace) -> None:
         say(f"{len(pairs)} submission(s) in {grading / 'submitted'}")
     elif args.step == "autograde":
         from course_utils.grading import integrity_rows, score_table
+        from course_utils.grading.confine import availability
 
         assignments = args.assignments or submitted_assignments(course)
+        extra: tuple[str, ...] = ()
+        if args.unsafe_no_isolation:
+            say("grading WITHOUT isolation (--unsafe-no-isolation): learners' code can reach this machine; "
+                "every grade is marked isolation=none in the CSV")
+            extra = ("--SandboxExecute.isolation=none",)
+        else:
+            confined, reason = availability()
+            if not confined:
+                say(f"grading refused: learners' code cannot be confined here: {reason}")
+                sys.exit(2)
         if args.jobs > 1:
             # One pool of workers for every assignment at once (no waiting between
             # assignments): see course_utils.grading.parallel.py.
@@ -277,14 +291,14 @@ def command_grade(args: argparse.Namespace) -> None:
             log = grading / "logs" / "autograde-parallel.log"
             say(f"autograding {', '.join(assignments)} with {args.jobs} workers ...")
             try:
-                autograde_parallel(course, assignments, args.jobs, log, python=str(venv_python()))
+                autograde_parallel(course, assignments, args.jobs, log, python=str(venv_python()), extra=extra)
             except RuntimeError as error:
                 say(str(error))
                 sys.exit(1)
         for assignment in assignments:
             if args.jobs <= 1:
                 log = grading / "logs" / f"autograde-{assignment}.log"
-                nbgrader_in(course, "autograde", assignment, "--force", log=log)
+                nbgrader_in(course, "autograde", assignment, "--force", *extra, log=log)
             say(f"autograded {assignment} (nbgrader's log: {log})")
             for line in score_table(course, assignment):
                 print(line)
@@ -328,6 +342,8 @@ def main() -> None:
     p.add_argument("path", nargs="?", help="collect: the folder or .zip of submissions")
     p.add_argument("--assignment", dest="assignments", action="append", help="only this assignment (repeatable)")
     p.add_argument("--jobs", type=int, default=1, help="autograde: learners graded at the same time")
+    p.add_argument("--unsafe-no-isolation", action="store_true",
+                   help="autograde: grade where bubblewrap cannot confine learners' code (marked in the CSV)")
     p.add_argument("--output", help="export: the CSV file to write")
     p.add_argument("--course", default=str(ROOT), help=argparse.SUPPRESS)  # tests grade a copy of the course
     p.set_defaults(func=command_grade)

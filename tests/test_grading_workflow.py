@@ -17,7 +17,7 @@ import zipfile
 import nbformat
 import pytest
 
-from nbgrader_course import ROOT, load_mistakes, replace_cell_source
+from nbgrader_course import ROOT, isolation_args, load_mistakes, replace_cell_source
 from test_grading_adversarial import hidden_lines, visible_text
 
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
@@ -25,6 +25,8 @@ ARTIFACTS = ROOT / "test-artifacts" / "grading"
 
 
 def grade(course, *args):
+    if args[0] == "autograde":
+        args = (*args, *isolation_args("course.py"))
     result = subprocess.run([sys.executable, str(ROOT / "course.py"), "grade", *args, "--course", str(course)],
                             capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, f"grade {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"

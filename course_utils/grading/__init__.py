@@ -54,7 +54,6 @@ _WHERE = {
     "IntegrityCheck": "locked_cells", "DeduplicateIds": "locked_cells", "integrity_rows": "locked_cells",
     "without_hidden_tests": "locked_cells", "HIDDEN_BEGIN": "locked_cells", "HIDDEN_END": "locked_cells",
     "HideHiddenTests": "feedback_html",
-    "collect": "collect",
     "export_csv": "export", "score_table": "export",
     "autograde_parallel": "parallel",
 }

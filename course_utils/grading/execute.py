@@ -10,16 +10,22 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import json
 import os
 import time
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
-from traitlets import Integer
+from traitlets import Enum, Integer
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from course_utils.grading.learner_process import LearnerProcess, SandboxDied, SandboxTimeout
+from course_utils.grading import confine
+from course_utils.grading.learner_process import LearnerProcess, SandboxDied, SandboxMisbehaved, SandboxTimeout
+
+ISOLATION_DIR = "grading/isolation"
+MISBEHAVED = ("the process running your code sent the grader something it did not ask for ({why}); "
+              "nothing it sent is trusted, so this cell scores 0")
 from course_utils.grading.protocol import Capture
 
 # ---- running the instructor's cells on the grader's side -----------------------------
@@ -86,10 +92,26 @@ class SandboxExecute(NbGraderPreprocessor):
 
     timeout = Integer(60, help="seconds each cell (and each test cell's calls together) may take").tag(config=True)
     output_limit = Integer(20000, help="characters of printed output kept per cell").tag(config=True)
+    isolation = Enum(["bubblewrap", "none"], "bubblewrap",
+                     help="bubblewrap: learners' code runs confined by the operating system (see "
+                          "course_utils/grading/confine.py); none: not confined, and every grade is marked so. "
+                          "`course.py grade autograde --unsafe-no-isolation` sets none").tag(config=True)
+    memory_limit = Integer(confine.Limits.memory, help="bytes of address space per learner process").tag(config=True)
+    process_limit = Integer(confine.Limits.processes, help="processes a learner's code may run").tag(config=True)
+    file_size_limit = Integer(confine.Limits.file_size, help="bytes per file a learner's code may write").tag(
+        config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict):
         cwd = resources.get("metadata", {}).get("path") or os.getcwd()
         self.cwd = cwd
+        self.confined = self.isolation == "bubblewrap"
+        if self.confined:
+            available, reason = confine.availability()
+            if not available:
+                raise RuntimeError(f"grading refused: {reason}")
+        self.limits = confine.Limits(memory=self.memory_limit, processes=self.process_limit,
+                                     file_size=self.file_size_limit)
+        self._record_isolation(resources)
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoMagic}
         self.replay: list[tuple[str, str]] = []
         self.reserved, self.preload = self._instructor_names(nb)
@@ -114,7 +136,20 @@ class SandboxExecute(NbGraderPreprocessor):
         return learner
 
     def _new_process(self) -> LearnerProcess:
-        return LearnerProcess(self.cwd, self.timeout, self.output_limit, preload=self.preload)
+        return LearnerProcess(self.cwd, self.timeout, self.output_limit, preload=self.preload,
+                              confined=self.confined, limits=self.limits)
+
+    def _record_isolation(self, resources: dict) -> None:
+        """``grading/isolation/<assignment>/<student>.json``: how this submission was confined (read by export)."""
+        info = resources.get("nbgrader", {})
+        if not info.get("assignment") or not info.get("student"):
+            return
+        folder = os.path.join(ISOLATION_DIR, info["assignment"])
+        os.makedirs(folder, exist_ok=True)
+        record = {"isolation": "bubblewrap"} if self.confined else \
+            {"isolation": "none", "reason": "graded with --unsafe-no-isolation (SandboxExecute.isolation = none)"}
+        with open(os.path.join(folder, f"{info['student']}.json"), "w") as handle:
+            json.dump(record, handle)
 
     def _run_cell(self, cell: NotebookNode, index: int) -> None:
         label = _cell_label(cell, index)
@@ -130,6 +165,10 @@ class SandboxExecute(NbGraderPreprocessor):
                 self._run_here(cell.source, label)  # the checks' tools, from the instructor's own cell
         try:
             reply = self.learner.exec_cell(label, cell.source)
+        except SandboxMisbehaved as error:
+            cell.outputs = [_error_output("ProtocolError", MISBEHAVED.format(why=error))]
+            self.learner = self._start()
+            return
         except SandboxTimeout:
             cell.outputs = [_error_output("CellTimeoutError", f"this cell did not finish within {self.timeout} s "
                                                              "(an endless loop?); it was stopped")]
@@ -144,19 +183,27 @@ class SandboxExecute(NbGraderPreprocessor):
         if reply["status"] == "ok":
             self.replay.append((label, cell.source))
         else:
-            cell.outputs.append(_error_output(reply["ename"], reply["evalue"] + reply.get("learner_line", "")))
+            cell.outputs.append(_error_output(str(reply.get("ename") or "Error"),
+                                              reply.get("evalue", "") + reply.get("learner_line", "")))
 
     @staticmethod
     def _instructor_names(nb: NotebookNode) -> tuple[set[str], list[str]]:
         """Names the instructor's locked cells bind (never taken from the learner's process),
-        and the modules they import (imported once by the sandbox factory)."""
+        and the modules they import (imported once by the sandbox factory).
+
+        Test cells count for their imports only (``from course_utils.checks... import check_x``
+        is always the grader's own); the data a test cell makes stays its own through
+        ``self.fetched`` (see :meth:`_run_here`).
+        """
         names, modules = set(), ["numpy", "IPython.core.interactiveshell", "IPython.core.inputtransformer2"]
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type != "code" or not meta.get("locked") or meta.get("solution") or meta.get("grade"):
+            if cell.cell_type != "code" or not meta.get("locked") or meta.get("solution"):
                 continue
             with contextlib.suppress(SyntaxError):
                 for node in ast.walk(ast.parse(_python_source(cell.source))):
+                    if meta.get("grade") and not isinstance(node, (ast.Import, ast.ImportFrom)):
+                        continue
                     if isinstance(node, (ast.Import, ast.ImportFrom)):
                         names.update((a.asname or a.name).split(".")[0] for a in node.names)
                         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -188,10 +235,14 @@ class SandboxExecute(NbGraderPreprocessor):
         self.learner.deadline = time.monotonic() + self.timeout
         try:
             if wanted and not self.learner.dead:
-                with contextlib.suppress(SandboxDied, SandboxTimeout):
+                try:
                     values = self.learner.lookup(wanted)
                     self.namespace.update(values)
                     self.fetched.update(values)
+                except SandboxMisbehaved as error:
+                    return RuntimeError(MISBEHAVED.format(why=error))
+                except (SandboxDied, SandboxTimeout):
+                    pass  # the names stay missing: the check says which one
             exec(code, self.namespace)
         except BaseException as error:  # noqa: BLE001 (a check failing is an expected outcome)
             return error
@@ -210,7 +261,7 @@ class SandboxExecute(NbGraderPreprocessor):
             error = NameError(f"NOT YET: `{error.name}` does not exist yet, so this check cannot run: the cell "
                               "above that creates it has not run without an error (see its message).")
         if error is not None:
-            message = str(error) if isinstance(error, (AssertionError, NameError)) \
+            message = str(error) if isinstance(error, (AssertionError, NameError, RuntimeError)) \
                 else f"{type(error).__name__}: {error}"
             output = _error_output(type(error).__name__, message or "a check failed")
             if message and message in printed:  # the check printed it already: say it once

@@ -24,7 +24,6 @@ import json
 import linecache
 import os
 import pickle
-import struct
 import sys
 import traceback
 
@@ -175,7 +174,7 @@ class Sandbox:
             except EOFError:
                 return
             reply = getattr(self, f"op_{request['op']}")(request)
-            self.send({"op": "reply", **reply})
+            self.send({"op": "reply", "id": request.get("id"), **reply})
 
 
 def fingerprint(value, depth: int = 0):
@@ -206,55 +205,5 @@ def main() -> None:
     Sandbox(channel_in, channel_out).serve()
 
 
-def zygote(control_fd: int, preload: list[str]) -> None:
-    """Import the course's libraries once, then fork one fresh sandbox per learner on request.
-
-    Every sandbox starts from this untouched state (a learner's changes stay in their own
-    forked copy) without paying for the imports again. Requests arrive on a Unix socket:
-    the sandbox's two pipe ends (SCM_RIGHTS) and ``{"cwd", "output_limit"}``; the reply is
-    the sandbox's process id (it leads its own session, so the grader can kill its group).
-    """
-    import importlib
-    import signal
-    import socket
-
-    for name in preload:
-        try:
-            importlib.import_module(name)
-        except Exception:  # a missing optional library only costs the speed-up
-            pass
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished sandboxes are reaped automatically
-    control = socket.socket(fileno=control_fd)
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(control, 65536, 2)
-        except OSError:
-            return
-        if not message:
-            return  # the grader has gone
-        request = json.loads(message)
-        pid = os.fork()
-        if pid == 0:
-            try:
-                control.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                os.setsid()
-                os.chdir(request["cwd"])
-                protocol.OUTPUT_LIMIT = int(request["output_limit"])
-                os.dup2(fds[0], 0)
-                os.dup2(fds[1], 1)
-                for fd in fds:
-                    os.close(fd)
-                main()
-            finally:
-                os._exit(0)
-        for fd in fds:
-            os.close(fd)
-        control.sendall(struct.pack(">q", pid))
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--zygote"]:
-        zygote(int(sys.argv[2]), sys.argv[3:])
-    else:
-        main()
+    main()

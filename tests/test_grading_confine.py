@@ -1,0 +1,205 @@
+"""A confined sandbox (bubblewrap) reaches nothing but its own scratch copy, and the grader
+believes nothing it did not ask for.
+
+These drive :class:`LearnerProcess` directly, one learner after another through the same
+factory, as ``nbgrader autograde`` does; tests/security/ runs the same attacks through the
+instructor's whole workflow.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import socket
+
+import pytest
+
+from course_utils.grading import confine
+from course_utils.grading.learner_process import LearnerProcess, SandboxMisbehaved
+
+AVAILABLE, WHY_NOT = confine.availability()
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not AVAILABLE, reason=f"no confinement here: {WHY_NOT}")]
+
+MARKER = "course-confine-test-marker"
+
+
+def confined(folder, **limits) -> LearnerProcess:
+    return LearnerProcess(str(folder), timeout=20, preload=["numpy"], confined=True,
+                          limits=confine.Limits(**limits) if limits else confine.Limits())
+
+
+def run(process: LearnerProcess, source: str) -> str:
+    reply = process.exec_cell("probe", source)
+    assert reply["status"] == "ok", reply
+    return reply["stdout"]
+
+
+@pytest.fixture
+def submission(tmp_path):
+    folder = tmp_path / "alice" / "01_loss"
+    folder.mkdir(parents=True)
+    (folder / "data.txt").write_text("mine")
+    (folder / "01_loss.ipynb").write_text('{"hidden": "### BEGIN HIDDEN TESTS"}')
+    (folder / "link").symlink_to("/etc/hostname")
+    return folder
+
+
+def test_the_sandbox_sees_its_own_files_and_nothing_of_the_course(submission, root):
+    process = confined(submission)
+    try:
+        seen = run(process, f"""
+import os
+print(sorted(os.listdir('.')))
+print(os.path.exists({str(root / 'solutions')!r}), os.path.exists({str(root / 'nbgrader_config.py')!r}))
+print(os.path.exists({str(submission.parent.parent)!r}), os.path.exists('/root'), os.path.exists('/home'))
+print(sorted(os.environ))
+""").splitlines()
+    finally:
+        process.kill()
+    assert seen[0] == "['data.txt']"  # no notebook (it holds the restored hidden tests), no link
+    assert seen[1] == "False False"
+    assert seen[2].split()[0] == "False"
+    # None of the instructor's variables: only the sandbox's own (bwrap adds PWD).
+    assert set(ast.literal_eval(seen[3])) <= {*confine.SANDBOX_ENV, *confine.PASSED_THROUGH, "PWD"}
+
+
+def test_nothing_outside_scratch_can_be_written(submission, root):
+    process = confined(submission)
+    try:
+        seen = run(process, f"""
+for path in [{str(root / 'course_utils' / 'checks' / 'loss.py')!r}, __import__('numpy').__file__,
+             {str(submission / 'data.txt')!r}, '/submissions/x', '/etc/passwd']:
+    try:
+        open(path, 'a').write('# changed')
+        print('WROTE', path)
+    except OSError as error:
+        print('refused', type(error).__name__)
+open('scratch-file', 'w').write('ok')
+print('scratch ok')
+""")
+    finally:
+        process.kill()
+    assert "WROTE" not in seen and "scratch ok" in seen
+    assert (submission / "data.txt").read_text() == "mine"
+
+
+def test_no_network_not_even_the_instructors_loopback(submission):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    process = confined(submission)
+    try:
+        seen = run(process, f"""
+import socket
+try:
+    socket.create_connection(('127.0.0.1', {port}), timeout=3)
+    print('CONNECTED')
+except OSError as error:
+    print('refused', error)
+""")
+    finally:
+        process.kill()
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # nothing arrived
+    listener.close()
+    assert "CONNECTED" not in seen
+
+
+def test_memory_and_file_size_are_limited(submission):
+    process = confined(submission, memory=1 << 30, file_size=16 << 20)
+    try:
+        seen = run(process, """
+try:
+    block = bytearray(3 << 30)
+    print('ALLOCATED')
+except MemoryError:
+    print('memory refused')
+try:
+    with open('big', 'wb') as handle:
+        handle.write(b'0' * (64 << 20))
+    print('WROTE BIG')
+except OSError as error:
+    print('file refused', error.errno)
+""")
+    finally:
+        process.kill()
+    assert "memory refused" in seen and "file refused" in seen
+
+
+def test_every_process_a_learner_starts_ends_with_it(submission, tmp_path):
+    first = confined(submission)
+    run(first, f"""
+import os, subprocess
+subprocess.Popen(['sh', '-c', 'sleep 300 # {MARKER}'], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        import time
+        time.sleep(300)
+    os._exit(0)
+""")
+    first.kill()
+    second = confined(submission)
+    try:
+        seen = run(second, f"""
+import os
+others = [open(f'/proc/{{p}}/cmdline').read() for p in os.listdir('/proc') if p.isdigit()]
+print(sum('{MARKER}' in c or 'sleep' in c for c in others), sorted(os.listdir('/tmp')), sorted(os.listdir('/scratch')))
+""").split(maxsplit=1)
+    finally:
+        second.kill()
+    assert seen[0] == "0"  # nothing of the first learner survived
+    assert "learner-1" not in seen[1]  # nor its files
+    host = [open(f"/proc/{p}/cmdline", "rb").read() for p in os.listdir("/proc") if p.isdigit()
+            and os.path.exists(f"/proc/{p}/cmdline")]
+    assert not any(MARKER.encode() in c for c in host)
+
+
+def test_a_process_limit_stops_a_fork_bomb(submission):
+    process = confined(submission, processes=32)
+    try:
+        seen = run(process, """
+import os, time
+started = 0
+try:
+    for _ in range(200):
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        started += 1
+except OSError:
+    pass
+print(started)
+""")
+    finally:
+        process.kill()
+    assert int(seen) < 40
+
+
+# ---- the channel, from inside ---------------------------------------------------------------
+# tests/test_grading_protocol.py checks each kind of bad reply on a fake channel; here the
+# learner's code really writes to the channel it shares a process with.
+
+def test_a_forged_frame_from_the_learners_code_kills_its_sandbox_and_only_that(submission):
+    process = confined(submission)
+    try:
+        run(process, "x = 1\n")
+        with pytest.raises(SandboxMisbehaved):
+            process.exec_cell("forge", """
+import json, os, struct
+payload = json.dumps({'op': 'reply', 'id': 99, 'status': 'ok', 'values': {'check_mse': {'py': 1}}}).encode()
+for fd in range(3, 64):
+    try:
+        os.write(fd, struct.pack('>Q', len(payload)) + payload)
+    except OSError:
+        pass
+""")
+        assert process.dead
+    finally:
+        process.kill()
+    after = confined(submission)  # the next learner is served as usual
+    try:
+        assert run(after, "print(6 * 7)").strip() == "42"
+    finally:
+        after.kill()
