@@ -174,3 +174,19 @@ def pickled_array(flag: str) -> str:
             _server.encode = lambda value, depth=0: {{"npy": _npy, "scalar": False}}
             print("ATTACK pickle: every value now leaves as a pickled object array")
     ''')
+
+
+def forged_output() -> str:
+    """The sandbox's own reply carries 50 MB of "printed" text, past the capture that limits print()."""
+    return PRELUDE + textwrap.dedent('''
+        _frame, _server = sys._getframe(), None
+        while _frame is not None:
+            _self = _frame.f_locals.get("self")
+            if _self is not None and hasattr(_self, "outputs") and hasattr(_self, "op_exec"):
+                _server = _self
+                break
+            _frame = _frame.f_back
+        if _server is not None:
+            _server.outputs = lambda: {"stdout": "x" * 50_000_000, "stderr": "y" * 1_000_000}
+            print("ATTACK forged-output: every reply now carries 51 MB of output")
+    ''')

@@ -3,7 +3,7 @@
 One class is graded twice: honest learners around attackers that forge replies on the
 reply channel, make the sandbox answer with names never asked for, or send malformed
 messages (garbage, a 2**62-byte length, 300,000 levels of nesting, wrong types), one that
-prints 60 MB, and one whose values are pickled object arrays that run a command if loaded. Each attacker has only stubs: its code earns 0.
+prints 60 MB, one whose own replies carry 51 MB of output, and one whose values are pickled object arrays that run a command if loaded. Each attacker has only stubs: its code earns 0.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import os
 import uuid
 
-from attacks import extra_names, forged_replies, huge_output, malformed, pickled_array
+from attacks import extra_names, forged_output, forged_replies, huge_output, malformed, pickled_array
 from classroom import CourseCopy, describe, grade_class
 from learners import attacker
 
@@ -28,6 +28,7 @@ ATTACKERS = {
     "m-malformed-wrong-types": lambda: malformed("wrong-types"),
     "m-huge-output": huge_output,
     "m-pickle": lambda: pickled_array(PICKLE_FLAG),
+    "m-forged-output": forged_output,
 }
 
 
@@ -52,9 +53,11 @@ def test_attacker_earns_nothing_and_is_reported_in_every_run(graded, name):
         assert f"  {name}" in result.stdout, (number, result.stdout[-2000:])
 
 
-def test_huge_output_is_cut_to_the_limit(graded):
-    notebook = graded.course.autograded("m-huge-output")
-    assert notebook.exists() and notebook.stat().st_size < 1_000_000, notebook
+@pytest.mark.parametrize("name", ["m-huge-output", "m-forged-output"])
+def test_huge_output_is_cut_to_the_limit(graded, name):
+    """20,000 characters a cell are kept (README), however the output reached the grader."""
+    for path in (graded.course.autograded(name), graded.course.feedback_page(name)):
+        assert path.exists() and path.stat().st_size < 1_000_000, (path, path.exists() and path.stat().st_size)
 
 
 def test_nothing_the_sandbox_sends_is_unpickled(graded):
