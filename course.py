@@ -261,10 +261,13 @@ def command_grade(args: argparse.Namespace) -> None:
 
         if not args.path:
             sys.exit("grade collect needs the folder or .zip of submissions")
-        pairs = collect(Path(args.path), grading / "submitted", args.assignments or course_assignments(course))
-        for student, assignment in pairs:
-            say(f"collected {student} / {assignment}")
-        say(f"{len(pairs)} submission(s) in {grading / 'submitted'}")
+        if not Path(args.path).exists():
+            sys.exit(f"grade collect: {args.path} does not exist")
+        report = collect(Path(args.path), grading / "submitted", args.assignments or course_assignments(course),
+                         course=course, layout=args.layout)
+        for line in report.lines():
+            print(line)
+        sys.exit(0 if report.learners else 1)
     elif args.step == "autograde":
         from course_utils.grading import integrity_rows, score_table
 
@@ -320,13 +323,16 @@ def main() -> None:
     p.set_defaults(func=command_instructor)
     p = sub.add_parser("grade", help="an instructor's grading steps, in order",
                        description="release: register the assignments in the gradebook and regenerate notebooks/; "
-                                   "collect PATH: copy a folder or .zip of submissions (one folder per learner) in; "
+                                   "collect PATH: copy a folder or .zip of submissions in (one folder per learner, "
+                                   "a Canvas or Moodle download); "
                                    "autograde: grade every submission (--jobs N: N learners at a time); "
                                    "feedback: one HTML page per learner, without hidden tests; "
                                    "export: grades as CSV (default grading/grades.csv).")
     p.add_argument("step", choices=["release", "collect", "autograde", "feedback", "export"])
     p.add_argument("path", nargs="?", help="collect: the folder or .zip of submissions")
     p.add_argument("--assignment", dest="assignments", action="append", help="only this assignment (repeatable)")
+    p.add_argument("--from", dest="layout", choices=["folders", "canvas", "moodle", "pattern"],
+                   help="collect: read the hand-in as this layout (default: recognised from the names)")
     p.add_argument("--jobs", type=int, default=1, help="autograde: learners graded at the same time")
     p.add_argument("--output", help="export: the CSV file to write")
     p.add_argument("--course", default=str(ROOT), help=argparse.SUPPRESS)  # tests grade a copy of the course
