@@ -235,6 +235,14 @@ def nbgrader_in(course: Path, *args: str, log: Path | None = None) -> None:
         sys.exit(result.returncode)
 
 
+def nbgrader_status(course: Path, *args: str, log: Path) -> int:
+    """Run nbgrader from the course folder, its output into ``log``; return its exit status."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as handle:
+        return subprocess.run([str(venv_python()), "-m", "nbgrader", *args], cwd=course,
+                              stdout=handle, stderr=subprocess.STDOUT).returncode
+
+
 def course_assignments(course: Path) -> list[str]:
     return sorted(p.parent.name for p in (course / "solutions").glob("*/*.ipynb"))
 
@@ -257,7 +265,7 @@ def command_grade(args: argparse.Namespace) -> None:
             nbgrader_in(course, "generate_assignment", assignment, "--force", "--log-level=WARN")
             say(f"released notebooks/{assignment} and registered it in the gradebook")
     elif args.step == "collect":
-        from course_utils.grading import collect
+        from course_utils.grading.collect import collect
 
         if not args.path:
             sys.exit("grade collect needs the folder or .zip of submissions")
@@ -270,8 +278,12 @@ def command_grade(args: argparse.Namespace) -> None:
         sys.exit(0 if report.learners else 1)
     elif args.step == "autograde":
         from course_utils.grading import integrity_rows, score_table
+        from course_utils.grading.intake import prepare, record_zero, ungraded
 
         assignments = args.assignments or submitted_assignments(course)
+        # Files that cannot be graded are kept from nbgrader and get a row with 0 and the reason.
+        unreadable = {assignment: prepare(course, assignment) for assignment in assignments}
+        broke = []
         if args.jobs > 1:
             # One pool of workers for every assignment at once (no waiting between
             # assignments): see course_utils.grading.parallel.py.
@@ -279,20 +291,37 @@ def command_grade(args: argparse.Namespace) -> None:
 
             log = grading / "logs" / "autograde-parallel.log"
             say(f"autograding {', '.join(assignments)} with {args.jobs} workers ...")
+            skip = [(a, learner) for a, found in unreadable.items() for learner in found]
             try:
-                autograde_parallel(course, assignments, args.jobs, log, python=str(venv_python()))
+                autograde_parallel(course, assignments, args.jobs, log, python=str(venv_python()), skip=skip)
+                failed = False
             except RuntimeError as error:
                 say(str(error))
-                sys.exit(1)
+                failed = True
         for assignment in assignments:
             if args.jobs <= 1:
                 log = grading / "logs" / f"autograde-{assignment}.log"
-                nbgrader_in(course, "autograde", assignment, "--force", log=log)
+                exclude = ",".join(unreadable[assignment])
+                failed = nbgrader_status(course, "autograde", assignment, "--force",
+                                         *([f"--CourseDirectory.student_id_exclude={exclude}"] if exclude else []),
+                                         log=log) != 0
+            missed = ungraded(course, assignment, unreadable[assignment])
+            given = [p.parent.name for p in (grading / "submitted").glob(f"*/{assignment}") if p.is_dir()]
+            if failed and missed and len(missed) == len(given) - len(unreadable[assignment]):
+                broke.append(assignment)  # nobody graded: grading itself broke, not one learner's file
+                say(f"nbgrader graded no submission of {assignment}: see {log}")
+                continue
+            reasons = {**unreadable[assignment],
+                       **{learner: f"nbgrader could not grade it (see {log})" for learner in missed}}
+            if reasons:
+                record_zero(course, assignment, reasons)
             say(f"autograded {assignment} (nbgrader's log: {log})")
             for line in score_table(course, assignment):
                 print(line)
             for row in integrity_rows(course, assignment):
                 say(f"FLAGGED {row['student']} / {row['assignment']}: {row['cell']}: {row['problem']}")
+        if broke:
+            sys.exit(1)
     elif args.step == "feedback":
         for assignment in args.assignments or submitted_assignments(course):
             nbgrader_in(course, "generate_feedback", assignment, "--force", "--log-level=WARN")

@@ -24,9 +24,11 @@ Modules:
 - ``protocol``: framing and output capture on the wire between the two processes;
 - ``learner_process``: the grader's handle on a sandbox, and the proxies for what it returns;
 - ``execute``: :class:`SandboxExecute`, nbgrader's execute step;
-- ``locked_cells``: :class:`IntegrityCheck`, :class:`DeduplicateIds`;
+- ``locked_cells``: :class:`IntegrityCheck`, :class:`DeduplicateIds`, :class:`KnownCellsOnly`,
+  :class:`OverwriteCellsSafely`;
 - ``feedback_html``: :class:`HideHiddenTests`;
-- ``collect``, ``export``, ``parallel``: the instructor's steps (``python3 course.py grade ...``).
+- ``collect`` (with ``archives``, ``platforms``, ``identify``, ``learners``), ``intake``, ``export``,
+  ``parallel``: the instructor's steps (``python3 course.py grade ...``).
 
 Names are imported lazily, so the sandbox process never imports nbgrader.
 
@@ -51,7 +53,8 @@ _WHERE = {
     "SandboxExecute": "execute",
     "LearnerProcess": "learner_process", "LearnerCodeError": "learner_process", "LearnerFunction": "learner_process",
     "LearnerObject": "learner_process", "SandboxDied": "learner_process", "SandboxTimeout": "learner_process",
-    "IntegrityCheck": "locked_cells", "DeduplicateIds": "locked_cells", "integrity_rows": "locked_cells",
+    "IntegrityCheck": "locked_cells", "DeduplicateIds": "locked_cells", "KnownCellsOnly": "locked_cells",
+    "OverwriteCellsSafely": "locked_cells", "integrity_rows": "locked_cells",
     "without_hidden_tests": "locked_cells", "HIDDEN_BEGIN": "locked_cells", "HIDDEN_END": "locked_cells",
     "HideHiddenTests": "feedback_html",
     "collect": "collect",
