@@ -49,17 +49,23 @@ class Staging:
     limits: Limits = field(default_factory=Limits)
     files: list[StagedFile] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (shown path, why)
+    # Files a learner handed in that are refused (a link, too large): (parts, why). Their
+    # learner still gets a row, with 0 and the reason.
+    refused: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
     total: int = 0
 
-    def skip(self, parts, why: str) -> None:
-        self.skipped.append(("/".join(parts), why))
+    def skip(self, parts, why: str, refused: bool = False) -> None:
+        if refused:
+            self.refused.append((tuple(parts), why))
+        else:
+            self.skipped.append(("/".join(parts), why))
 
     def room_for(self, parts, size: int) -> bool:
         if len(self.files) >= self.limits.files:
             self.skip(parts, f"more than {self.limits.files} files in the hand-in: the rest is not read")
             return False
         if size > self.limits.file_bytes:
-            self.skip(parts, f"larger than {self.limits.file_bytes:,} bytes")
+            self.skip(parts, f"larger than {self.limits.file_bytes:,} bytes: refused", refused=True)
             return False
         if self.total + size > self.limits.total_bytes:
             self.skip(parts, f"the hand-in exceeds {self.limits.total_bytes:,} bytes in all: the rest is not read")
@@ -98,22 +104,22 @@ class Staging:
             return
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
-            self.skip(parts, "a symbolic link in the archive: never followed")
+            self.skip(parts, "a symbolic link in the archive: never followed", refused=True)
             return
         if info.is_dir() or stat.S_IFMT(mode) not in (0, stat.S_IFREG):
             return  # folders (and fifos, devices) carry no hand-in
         if info.flag_bits & 0x1:
-            self.skip(parts, "an encrypted entry")
+            self.skip(parts, "an encrypted entry in the archive", refused=True)
             return
         if not self.room_for(parts, info.file_size):
             return
         try:
             data = _read_at_most(archive.open(info), self.limits.file_bytes)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
-            self.skip(parts, f"cannot be read from the archive ({error})")
+            self.skip(parts, f"cannot be read from the archive ({error})", refused=True)
             return
         if data is None:
-            self.skip(parts, f"decompresses to more than {self.limits.file_bytes:,} bytes: refused")
+            self.skip(parts, f"decompresses to more than {self.limits.file_bytes:,} bytes: refused", refused=True)
             return
         if not self.room_for(parts, len(data)):
             return
@@ -136,15 +142,16 @@ class Staging:
             # O_NOFOLLOW: a link swapped in after the listing still is not followed.
             descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
-            self.skip(parts, "a symbolic link: never followed" if path.is_symlink() else "cannot be opened")
+            self.skip(parts, "a symbolic link: never followed" if path.is_symlink() else "cannot be opened",
+                      refused=True)
             return
         with os.fdopen(descriptor, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
-                self.skip(parts, "not a regular file")
+                self.skip(parts, "not a regular file", refused=True)
                 return
             if info.st_nlink > 1:
-                self.skip(parts, "a hard link (its bytes belong to another file too): never followed")
+                self.skip(parts, "a hard link (its bytes belong to another file too): never followed", refused=True)
                 return
             if not self.room_for(parts, info.st_size):
                 return

@@ -35,6 +35,7 @@ from course_utils.grading.learners import Roster
 from course_utils.grading.platforms import CollectLayout, Identity, learner_id, recogniser, settings_from
 
 STAMP = "%Y-%m-%d %H:%M:%S UTC"
+REFUSED = "collect-refused.txt"  # in place of a notebook that was refused: why (autograde reads it)
 # How sure we are which assignment a file is, best first.
 BY_CONTENT, BY_NAME, BY_HAND_IN = 0, 1, 2
 HOW = {BY_CONTENT: "", BY_NAME: " (recognised by its name only)",
@@ -52,10 +53,12 @@ class Candidate:
     def rank(self):
         return (-self.how, self.reading.readable, self.staged.mtime, self.who.order, self.staged.shown)
 
-    def payload(self) -> bytes:
+    def payload(self) -> bytes | None:
+        """What goes into submitted/: the repaired notebook, or the unreadable bytes as they were
+        (autograde says why they cannot be graded); None for a file that was refused (a link)."""
         if self.reading.readable:
             return nbformat.writes(self.reading.notebook).encode("utf-8")
-        return self.staged.path.read_bytes()  # unreadable: kept byte for byte, autograde says why
+        return self.staged.path.read_bytes() if self.staged.path else None
 
 
 @dataclass
@@ -128,47 +131,55 @@ def collect(source: Path, submitted_dir: Path, assignments: list[str], course: P
     limits = Limits(settings.max_files, settings.max_bytes, settings.max_file_bytes)
     every = sorted(path.parent.name for path in (course / "solutions").glob("*/*.ipynb"))
     prints = fingerprints(course, sorted(set(every) | set(assignments)))
-    wanted = set(assignments)
     report = CollectReport()
     with tempfile.TemporaryDirectory() as staging_dir:
         staging = stage(Path(source), Path(staging_dir), limits)
         report.skipped += staging.skipped
-        files = []
-        for staged in staging.files:
-            why = _noise(staged.parts)
-            if why:
-                report.skipped.append((staged.shown, why))
-            else:
-                files.append(staged)
-        recognise = recogniser(settings, layout, [f.parts for f in files])
-        candidates, unplaced = [], []
-        for staged in files:
-            who = recognise(staged.parts)
-            if who is None:
-                report.skipped.append((staged.shown, "cannot tell whose it is (no learner folder, no platform name)"))
-                continue
-            reading = read_submission(staged.path.read_bytes())
-            target = identify(reading.notebook, prints) if reading.readable else None
-            if target is not None and target.assignment not in wanted:
-                report.skipped.append((staged.shown, f"{target.assignment}'s notebook, not among the "
-                                       f"assignments collected ({', '.join(sorted(wanted))})"))
-            elif target is not None:
-                candidates.append(Candidate(staged, who, reading, target, BY_CONTENT))
-            elif (target := by_name(staged.parts[-1], [p for p in prints if p.assignment in wanted])) is not None:
-                candidates.append(Candidate(staged, who, reading, target, BY_NAME))
-            else:
-                unplaced.append((staged, who, reading))
-        # A hand-in (a platform's export of one assignment) that holds one assignment only.
-        only = {c.target.assignment for c in candidates} if candidates else wanted
-        for staged, who, reading in unplaced:
-            if len(only) == 1:
-                target = next(p for p in prints if p.assignment in only)
-                candidates.append(Candidate(staged, who, reading, target, BY_HAND_IN))
-            else:
-                why = reading.reason or "shares no grade id or cell with any of the course's assignments"
-                report.skipped.append((staged.shown, f"not recognised as an assignment: {why}"))
+        files = [f for f in staging.files if not _noted_as_noise(f.parts, report)]
+        refused = [(parts, why) for parts, why in staging.refused if not _noted_as_noise(parts, report)]
+        recognise = recogniser(settings, layout, [f.parts for f in files] + [parts for parts, _ in refused])
+        readings = [(f, read_submission(f.path.read_bytes())) for f in files]
+        readings += [(StagedFile(parts, None, 0.0), Reading(None, why)) for parts, why in refused]
+        candidates = _candidates(readings, recognise, prints, set(assignments), report)
         _place(candidates, submitted_dir, grading, report)
     return report
+
+
+def _noted_as_noise(parts: tuple[str, ...], report: CollectReport) -> bool:
+    why = _noise(parts)
+    if why:
+        report.skipped.append(("/".join(parts), why))
+    return bool(why)
+
+
+def _candidates(readings, recognise, prints, wanted: set[str], report: CollectReport) -> list[Candidate]:
+    """Every file that is a learner's hand-in of a wanted assignment, with how sure we are of it."""
+    candidates, unplaced = [], []
+    for staged, reading in readings:
+        who = recognise(staged.parts)
+        if who is None:
+            report.skipped.append((staged.shown, "cannot tell whose it is (no learner folder, no platform name)"))
+            continue
+        target = identify(reading.notebook, prints) if reading.readable else None
+        if target is not None and target.assignment in wanted:
+            candidates.append(Candidate(staged, who, reading, target, BY_CONTENT))
+        elif target is None and (target := by_name(staged.parts[-1], [p for p in prints if p.assignment in wanted])):
+            candidates.append(Candidate(staged, who, reading, target, BY_NAME))
+        else:
+            why = (f"{target.assignment}'s notebook, not among the assignments collected" if target else
+                   reading.reason or "shares no grade id or cell with any of the course's assignments")
+            unplaced.append((staged, who, reading, why))
+    # A hand-in of one assignment (a platform exports one at a time): a learner's file that is
+    # not recognised is still their hand-in of it, unless they handed in a recognised one too.
+    only = {c.target.assignment for c in candidates} or wanted
+    has = {(c.who.person, c.target.assignment) for c in candidates}
+    for staged, who, reading, why in unplaced:
+        target = next((p for p in prints if p.assignment in only), None) if len(only) == 1 else None
+        if target is not None and (who.person, target.assignment) not in has:
+            candidates.append(Candidate(staged, who, reading, target, BY_HAND_IN))
+        else:
+            report.skipped.append((staged.shown, f"not recognised as an assignment: {why}"))
+    return candidates
 
 
 def _place(candidates: list[Candidate], submitted_dir: Path, grading: Path, report: CollectReport) -> None:
@@ -196,7 +207,8 @@ def _place(candidates: list[Candidate], submitted_dir: Path, grading: Path, repo
             report.learners.add(learner)
             continue
         payload = best.payload()
-        target = folder / f"{notebook}.ipynb"
+        target = folder / (f"{notebook}.ipynb" if payload is not None else REFUSED)
+        payload = payload if payload is not None else best.reading.reason.encode()
         if target.exists() and target.read_bytes() == payload and existing is not None and int(existing) == int(best.staged.mtime):
             report.learners.add(learner)
             report.collected.append((learner, assignment, f"unchanged {learner} / {assignment} <- {best.staged.shown}"))
@@ -216,13 +228,14 @@ def _place(candidates: list[Candidate], submitted_dir: Path, grading: Path, repo
         if best.reading.repairs:
             line += f" [{'; '.join(best.reading.repairs)}]"
         if not best.reading.readable:
-            line += f" [unreadable: {best.reading.reason}; autograde gives it 0 with that reason]"
+            line += f" [cannot be graded: {best.reading.reason}; autograde gives it 0 with that reason]"
         if others:
             line += f"; took the newest of {len(group)} ({_stamp(best.staged.mtime)}), the others kept in " \
                     f"{replaced / learner / assignment}: {', '.join(c.staged.shown for c in others)}"
             for candidate in others:
                 aside = _aside(replaced, learner, assignment, candidate.staged.mtime, candidate.staged.parts[-1])
-                shutil.copyfile(candidate.staged.path, aside / learner_id(candidate.staged.parts[-1]))
+                (aside / learner_id(candidate.staged.parts[-1])).write_bytes(
+                    candidate.payload() or candidate.reading.reason.encode())
         report.learners.add(learner)
         report.collected.append((learner, assignment, line))
     roster.save()

@@ -36,6 +36,9 @@ def why_ungradable(path: Path, assignment: str, prints) -> tuple[str, object]:
     """("", reading) for a gradable notebook, else (the reason, reading or None)."""
     if path.is_symlink():
         return "a symbolic link, not a file: not followed", None
+    refused = path.parent / "collect-refused.txt"
+    if not path.exists() and refused.is_file():
+        return refused.read_text(errors="replace").strip(), None
     if not path.is_file():
         others = sorted(p.name for p in path.parent.glob("*.ipynb"))
         return f"no {path.name} in the submission{' (found: ' + ', '.join(others) + ')' if others else ''}", None

@@ -187,7 +187,8 @@ class OverwriteCellsSafely(_OverwriteCells):
     nbgrader re-adds a deleted test cell right after the cell before it in the source and
     fails (KeyError, the learner is not graded) when that cell is gone too, e.g. when the
     answer and its test were both deleted, or the notebook was retyped elsewhere. Here it
-    goes after the nearest earlier source cell the submission still has (or first).
+    goes after the nearest earlier source cell the submission still has, or, when it has none
+    (its nbgrader metadata was lost), at the end, after all of the learner's code.
     """
 
     def add_missing_grade_cells(self, nb: NotebookNode, resources: dict):
@@ -203,6 +204,6 @@ class OverwriteCellsSafely(_OverwriteCells):
                 continue
             earlier = [present[name] for name in order[:position] if name in present]
             self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_id)
-            nb.cells.insert(max(earlier) + 1 if earlier else 0, self.missing_cell_transform(
+            nb.cells.insert(max(earlier) + 1 if earlier else len(nb.cells), self.missing_cell_transform(
                 cells[grade_id], grades[grade_id].max_score, is_solution=grade_id in solutions))
         return nb, resources
