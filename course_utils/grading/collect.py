@@ -234,8 +234,11 @@ def _place(candidates: list[Candidate], submitted_dir: Path, grading: Path, repo
                     f"{replaced / learner / assignment}: {', '.join(c.staged.shown for c in others)}"
             for candidate in others:
                 aside = _aside(replaced, learner, assignment, candidate.staged.mtime, candidate.staged.parts[-1])
-                (aside / learner_id(candidate.staged.parts[-1])).write_bytes(
-                    candidate.payload() or candidate.reading.reason.encode())
+                kept = aside / learner_id(candidate.staged.parts[-1])
+                if candidate.staged.path:  # as handed in, byte for byte
+                    shutil.copyfile(candidate.staged.path, kept)
+                else:
+                    kept.with_name(kept.name + ".refused.txt").write_text(candidate.reading.reason)
         report.learners.add(learner)
         report.collected.append((learner, assignment, line))
     roster.save()

@@ -131,6 +131,10 @@ def recogniser(settings: CollectLayout, layout: str | None, all_parts: list[tupl
     if layout == "pattern" and pattern is None:
         raise ValueError("--from pattern needs c.CollectLayout.pattern in nbgrader_config.py")
     wrapper, top = wrapping_folder(all_parts), common_top(all_parts)
+    # A Canvas export unzipped into one folder: several Canvas user ids just below it
+    # (one learner's folder of their own files is no such thing).
+    below = {m["id"] for p in all_parts if len(p) == 2 and (m := CANVAS.match(p[1]))}
+    top = top if len(below) >= 2 else None
     order = {"pattern": [lambda p: from_pattern(p, pattern)] if pattern else [],
              "moodle": [from_moodle], "canvas": [lambda p: from_canvas(p, top)],
              "folders": [lambda p: from_folders(p, wrapper)]}
