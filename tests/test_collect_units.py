@@ -239,3 +239,41 @@ def test_a_zip_bytes_stream_is_read_like_a_file(tmp_path, good):
         z.writestr("mia/01_loss.ipynb", good)
     (tmp_path / "h.zip").write_bytes(buffer.getvalue())
     assert run(tmp_path, tmp_path / "h.zip").pairs == [("mia", "01_loss")]
+
+
+def test_a_newer_upload_that_cannot_be_graded_does_not_replace_a_gradable_one(tmp_path, good):
+    _zip([("leeann_1003_5001_01_loss.ipynb", good, OLD)], tmp_path / "first.zip")
+    _zip([("leeann_1003_5002_01_loss.ipynb", b"", NEW)], tmp_path / "second.zip")
+    run(tmp_path, tmp_path / "first.zip")
+    report = run(tmp_path, tmp_path / "second.zip")
+    assert "cannot be graded (empty file), unlike leeann / 01_loss already collected" in report.lines()[-1]
+    assert (tmp_path / "grading" / "submitted" / "leeann" / "01_loss" / "01_loss.ipynb").stat().st_size > 0
+
+
+# ---- what autograde is handed -----------------------------------------------------------------
+
+def test_autograde_intake_repairs_what_it_can_and_names_what_it_cannot(tmp_path, good):
+    import shutil
+
+    from course_utils.grading.intake import prepare
+
+    course = tmp_path / "course"
+    for folder in ("solutions", "notebooks"):
+        shutil.copytree(ROOT / folder, course / folder)
+    submitted = course / "grading" / "submitted"
+    bom = codecs.BOM_UTF8 + good.replace(b"\n", b"\r\n")
+    _write(submitted / "ann" / "01_loss" / "01_loss.ipynb", bom)
+    _write(submitted / "bob" / "01_loss" / "01_loss.ipynb", b"")
+    _write(submitted / "cy" / "01_loss" / "01_loss.ipynb",
+           (ROOT / "notebooks" / "03_chain_rule" / "03_chain_rule.ipynb").read_bytes())
+    _write(submitted / "dee" / "01_loss" / "my copy.ipynb", good)
+    _write(submitted / "fay" / "01_loss" / "notes.ipynb", b"{}")
+    _write(submitted / "eve" / "01_loss" / "collect-refused.txt", b"a symbolic link: never followed")
+    reasons = prepare(course, "01_loss")
+    assert reasons == {"bob": "cannot be graded: empty file",
+                       "cy": "cannot be graded: this is 03_chain_rule's notebook, not 01_loss's",
+                       "eve": "cannot be graded: a symbolic link: never followed",
+                       "fay": "cannot be graded: no 01_loss.ipynb in the submission (found: notes.ipynb)"}
+    assert (course / "grading" / "originals" / "ann" / "01_loss" / "01_loss.ipynb").read_bytes() == bom
+    assert read_submission((submitted / "ann" / "01_loss" / "01_loss.ipynb").read_bytes()).repairs == []
+    assert (submitted / "dee" / "01_loss" / "01_loss.ipynb").read_bytes() == good  # found by content

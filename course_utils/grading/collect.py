@@ -108,10 +108,10 @@ def _existing_time(folder: Path) -> float | None:
         return None
 
 
-def _aside(replaced: Path, learner: str, assignment: str, seconds: float | None, name: str) -> Path:
-    """A fresh folder in grading/replaced/ for a submission that is not (or no longer) the graded one."""
+def _aside(replaced: Path, seconds: float | None, name: str) -> Path:
+    """A fresh folder in grading/replaced/<learner>/<assignment>/ for a submission not (or no longer) graded."""
     when = time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds)) if seconds else "undated"
-    base = replaced / learner / assignment / f"{when}_{learner_id(name)}"
+    base = replaced / f"{when}_{learner_id(name)}"
     folder, n = base, 1
     while folder.exists():
         n += 1
@@ -183,6 +183,7 @@ def _candidates(readings, recognise, prints, wanted: set[str], report: CollectRe
 
 
 def _place(candidates: list[Candidate], submitted_dir: Path, grading: Path, report: CollectReport) -> None:
+    """Group the candidates per learner and assignment notebook, and place the best of each group."""
     roster = Roster(grading / "learners.csv", submitted_dir)
     groups: dict[tuple, list[Candidate]] = {}
     ids: dict[tuple, str] = {}
@@ -194,51 +195,70 @@ def _place(candidates: list[Candidate], submitted_dir: Path, grading: Path, repo
                 report.notes.append(f"kept apart: {note}")
         key = (ids[person], candidate.target.assignment, candidate.target.notebook)
         groups.setdefault(key, []).append(candidate)
-    replaced = grading / "replaced"
     for (learner, assignment, notebook), group in sorted(groups.items()):
         group.sort(key=Candidate.rank, reverse=True)
-        best, others = group[0], group[1:]
-        folder = submitted_dir / learner / assignment
-        existing = _existing_time(folder) if folder.exists() else None
-        if existing is not None and existing > best.staged.mtime:
-            for candidate in group:
-                report.skipped.append((candidate.staged.shown, f"older ({_stamp(candidate.staged.mtime)}) than "
-                                       f"{learner} / {assignment} already collected ({_stamp(existing)}): not replacing it"))
-            report.learners.add(learner)
-            continue
-        payload = best.payload()
-        target = folder / (f"{notebook}.ipynb" if payload is not None else REFUSED)
-        payload = payload if payload is not None else best.reading.reason.encode()
-        if target.exists() and target.read_bytes() == payload and existing is not None and int(existing) == int(best.staged.mtime):
-            report.learners.add(learner)
-            report.collected.append((learner, assignment, f"unchanged {learner} / {assignment} <- {best.staged.shown}"))
-            continue
-        line = f"collected {learner} / {assignment} <- {best.staged.shown}{HOW[best.how]}"
-        if folder.exists():
-            aside = _aside(replaced, learner, assignment, existing, "submitted")
-            shutil.move(str(folder), str(aside / assignment))
-            line += f"; the earlier submission is kept in {aside}"
-        folder.mkdir(parents=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(payload)
-        partial.replace(target)
-        (folder / "timestamp.txt").write_text(_stamp(best.staged.mtime))
-        if best.who.late:
-            line += " (marked late by the platform)"
-        if best.reading.repairs:
-            line += f" [{'; '.join(best.reading.repairs)}]"
-        if not best.reading.readable:
-            line += f" [cannot be graded: {best.reading.reason}; autograde gives it 0 with that reason]"
-        if others:
-            line += f"; took the newest of {len(group)} ({_stamp(best.staged.mtime)}), the others kept in " \
-                    f"{replaced / learner / assignment}: {', '.join(c.staged.shown for c in others)}"
-            for candidate in others:
-                aside = _aside(replaced, learner, assignment, candidate.staged.mtime, candidate.staged.parts[-1])
-                kept = aside / learner_id(candidate.staged.parts[-1])
-                if candidate.staged.path:  # as handed in, byte for byte
-                    shutil.copyfile(candidate.staged.path, kept)
-                else:
-                    kept.with_name(kept.name + ".refused.txt").write_text(candidate.reading.reason)
         report.learners.add(learner)
-        report.collected.append((learner, assignment, line))
+        folder = submitted_dir / learner / assignment
+        kept = _keeps_what_is_there(folder, group[0])
+        if kept:
+            report.skipped += [(c.staged.shown, f"{kept} {learner} / {assignment} already collected: not replacing it")
+                               for c in group]
+            continue
+        line = _write_submission(folder, notebook, group[0], grading / "replaced" / learner / assignment)
+        if len(group) > 1:
+            line += (f"; took the newest of {len(group)} ({_stamp(group[0].staged.mtime)}), the others kept in "
+                     f"{grading / 'replaced' / learner / assignment}: {', '.join(c.staged.shown for c in group[1:])}")
+            for candidate in group[1:]:
+                _keep_aside(candidate, grading / "replaced" / learner / assignment)
+        report.collected.append((learner, assignment, f"collected {learner} / {assignment} <- {line}"))
     roster.save()
+
+
+def _keeps_what_is_there(folder: Path, best: Candidate) -> str:
+    """Why the submission already in ``folder`` stays ("older than", ...), or "" to replace it."""
+    if not folder.exists():
+        return ""
+    existing = _existing_time(folder)
+    if existing is not None and existing > best.staged.mtime:
+        return f"older ({_stamp(best.staged.mtime)}) than"
+    gradable = any(read_submission(p.read_bytes()).readable for p in folder.glob("*.ipynb"))
+    if gradable and not best.reading.readable:
+        return f"cannot be graded ({best.reading.reason}), unlike"
+    payload = best.payload()
+    if existing is not None and int(existing) == int(best.staged.mtime) and payload is not None and \
+            any(p.read_bytes() == payload for p in folder.glob("*.ipynb")):
+        return "the same as"
+    return ""
+
+
+def _write_submission(folder: Path, notebook: str, best: Candidate, replaced: Path) -> str:
+    """Put ``best`` in ``folder`` (moving what was there to ``replaced``); the line that says so."""
+    line = f"{best.staged.shown}{HOW[best.how]}"
+    if folder.exists():
+        aside = _aside(replaced, _existing_time(folder), "submitted")
+        shutil.move(str(folder), str(aside / folder.name))
+        line += f"; the earlier submission is kept in {aside}"
+    folder.mkdir(parents=True)
+    payload = best.payload()
+    target = folder / (f"{notebook}.ipynb" if payload is not None else REFUSED)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_bytes(payload if payload is not None else best.reading.reason.encode())
+    partial.replace(target)
+    (folder / "timestamp.txt").write_text(_stamp(best.staged.mtime))
+    if best.who.late:
+        line += " (marked late by the platform)"
+    if best.reading.repairs:
+        line += f" [{'; '.join(best.reading.repairs)}]"
+    if not best.reading.readable:
+        line += f" [cannot be graded: {best.reading.reason}; autograde gives it 0 with that reason]"
+    return line
+
+
+def _keep_aside(candidate: Candidate, replaced: Path) -> None:
+    """A candidate that lost to a newer one, kept as it was handed in."""
+    aside = _aside(replaced, candidate.staged.mtime, candidate.staged.parts[-1])
+    kept = aside / learner_id(candidate.staged.parts[-1])
+    if candidate.staged.path:
+        shutil.copyfile(candidate.staged.path, kept)
+    else:
+        kept.with_name(kept.name + ".refused.txt").write_text(candidate.reading.reason)

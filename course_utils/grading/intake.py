@@ -3,7 +3,8 @@
 Before nbgrader runs, :func:`prepare` reads each ``submitted/<learner>/<assignment>/``:
 
 - a notebook that needs repairs (byte-order mark, Windows line ends, an old nbformat)
-  is rewritten repaired; the file as handed in is kept in ``grading/originals/``;
+  is rewritten repaired; the file as handed in is kept in ``grading/originals/``; one put
+  there under another name is copied to the name nbgrader grades;
 - a file that cannot be graded (missing, empty, truncated, not a notebook, a link,
   another assignment's notebook) is left where it is, kept from nbgrader, and
   :func:`record_zero` gives it a row in the gradebook with 0 points, flagged, with the
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.grading.identify import fingerprints, match_scores, read_submission
+from course_utils.grading.identify import fingerprints, identify, match_scores, read_submission
 from course_utils.grading.locked_cells import INTEGRITY_DIR, write_findings
 
 COURSE_ID = "learning-from-mistakes"
@@ -53,6 +54,20 @@ def why_ungradable(path: Path, assignment: str, prints) -> tuple[str, object]:
     return "", reading
 
 
+def _adopt_renamed(path: Path, assignment: str, prints) -> None:
+    """A submission placed by hand under another name (``my copy.ipynb``): the newest notebook of
+    the folder that is this one by content is copied to the name nbgrader grades."""
+    found = []
+    for other in path.parent.glob("*.ipynb"):
+        if other.is_file() and not other.is_symlink():
+            reading = read_submission(other.read_bytes())
+            target = identify(reading.notebook, prints) if reading.readable else None
+            if target is not None and (target.assignment, target.notebook) == (assignment, path.stem):
+                found.append(other)
+    if found:
+        shutil.copyfile(max(found, key=lambda p: p.stat().st_mtime), path)
+
+
 def prepare(course: Path, assignment: str) -> dict[str, str]:
     """Repair what can be repaired; return {learner: reason} for the submissions that cannot be graded."""
     course = Path(course)
@@ -65,6 +80,8 @@ def prepare(course: Path, assignment: str) -> dict[str, str]:
         learner = folder.parent.name
         for name in notebooks:
             path = folder / f"{name}.ipynb"
+            if not path.exists() and not path.is_symlink():
+                _adopt_renamed(path, assignment, prints)
             reason, reading = why_ungradable(path, assignment, prints)
             if reason:
                 reasons[learner] = f"cannot be graded: {reason}"
