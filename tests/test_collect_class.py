@@ -14,12 +14,28 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
-from collect_corpus import OLD, _zip, build_class
+from collect_corpus import OLD, _write, _zip, answered, build_class
 from nbgrader_course import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "collect"
+# Stands in for a bug of nbgrader's that stops it on one learner ("crash"): the others must
+# still be graded, that learner must still get a row, and autograde must still exit 0.
+CRASH = """
+from nbconvert.preprocessors import Preprocessor
+
+
+class CrashOnOneLearner(Preprocessor):
+    def preprocess(self, nb, resources):
+        if resources["nbgrader"]["student"] == "crash":
+            raise RuntimeError("a grader bug")
+        return nb, resources
+
+
+c.Autograde.sanitize_preprocessors = [CrashOnOneLearner, *c.Autograde.sanitize_preprocessors]
+"""
 
 
 def grade(course, *args, ok=True):
@@ -37,9 +53,12 @@ def test_a_mixed_class_is_collected_and_graded_with_nobody_lost(tmp_path):
     shutil.copytree(ROOT / "solutions", course / "solutions")
     shutil.copytree(ROOT / "notebooks", course / "notebooks")
     config = (ROOT / "nbgrader_config.py").read_text()
-    (course / "nbgrader_config.py").write_text(config + "\nc.CollectLayout.max_file_bytes = 3_000_000\n")
+    (course / "nbgrader_config.py").write_text(config + "\nc.CollectLayout.max_file_bytes = 3_000_000\n" + CRASH)
     grade(course, "release", "--assignment", "01_loss")
     hand_ins, expected, variants, skipped = build_class(course, tmp_path / "hand-ins")
+    _write(hand_ins[0] / "crash" / "01_loss.ipynb", nbformat.writes(answered(course)).encode())
+    expected["crash"] = (0.0, "nbgrader could not grade it")
+    variants["grading: nbgrader fails on this one learner"] = "crash"
     printed = []
     for hand_in in hand_ins:
         result = grade(course, "collect", str(hand_in), "--assignment", "01_loss")
