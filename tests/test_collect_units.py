@@ -231,6 +231,8 @@ def test_nothing_collected_says_why(tmp_path):
     report = run(tmp_path, tmp_path / "in")
     assert report.lines() == ["collect: 0 learners, 1 files skipped",
                               "  skipped 01_loss.ipynb: cannot tell whose it is (no learner folder, no platform name)"]
+    assert run(tmp_path, tmp_path / "in" / "01_loss.ipynb").lines() == [
+        "collect: 0 learners, 1 files skipped", "  skipped 01_loss.ipynb: the hand-in is neither a folder nor a zip"]
 
 
 def test_a_zip_bytes_stream_is_read_like_a_file(tmp_path, good):

@@ -179,6 +179,8 @@ def stage(source: Path, folder: Path, limits: Limits | None = None) -> Staging:
     source = Path(source)
     if source.is_dir():
         staging.walk_folder(source)
+    elif not zipfile.is_zipfile(source):
+        staging.skip((source.name,), "the hand-in is neither a folder nor a zip")
     else:
         with open(source, "rb") as handle:
             staging.open_zip(handle, (), depth=1)
