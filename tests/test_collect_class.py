@@ -24,10 +24,10 @@ ARTIFACTS = ROOT / "test-artifacts" / "collect"
 # Stands in for a bug of nbgrader's that stops it on one learner ("crash"): the others must
 # still be graded, that learner must still get a row, and autograde must still exit 0.
 CRASH = """
-from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 
-class CrashOnOneLearner(Preprocessor):
+class CrashOnOneLearner(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         if resources["nbgrader"]["student"] == "crash":
             raise RuntimeError("a grader bug")
