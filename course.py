@@ -270,6 +270,14 @@ def nbgrader_in(course: Path, *args: str, log: Path | None = None) -> None:
         sys.exit(result.returncode)
 
 
+def nbgrader_status(course: Path, *args: str, log: Path) -> int:
+    """Run nbgrader from the course folder, its output into ``log``; return its exit status."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as handle:
+        return subprocess.run([str(venv_python()), "-m", "nbgrader", *args], cwd=course,
+                              stdout=handle, stderr=subprocess.STDOUT).returncode
+
+
 def course_assignments(course: Path) -> list[str]:
     return sorted(p.parent.name for p in (course / "solutions").glob("*/*.ipynb"))
 
@@ -310,13 +318,17 @@ def command_grade(args: argparse.Namespace) -> None:
 
         if not args.path:
             sys.exit("grade collect needs the folder or .zip of submissions")
-        pairs = collect(Path(args.path), grading / "submitted", args.assignments or course_assignments(course))
-        for student, assignment in pairs:
-            say(f"collected {student} / {assignment}")
-        say(f"{len(pairs)} submission(s) in {grading / 'submitted'}")
+        if not Path(args.path).exists():
+            sys.exit(f"grade collect: {args.path} does not exist")
+        report = collect(Path(args.path), grading / "submitted", args.assignments or course_assignments(course),
+                         course=course, layout=args.layout)
+        for line in report.lines():
+            print(line)
+        sys.exit(0 if report.learners else 1)
     elif args.step == "autograde":
         from course_utils.grading import integrity_rows, score_table
         from course_utils.grading.confine import availability
+        from course_utils.grading.intake import prepare, record_zero, ungraded
         from course_utils.grading.isolation_marks import unconfined_rows
 
         assignments = args.assignments or submitted_assignments(course)
@@ -331,6 +343,9 @@ def command_grade(args: argparse.Namespace) -> None:
             if not confined:
                 say(f"grading refused: learners' code cannot be confined here: {reason}")
                 sys.exit(2)
+        # Files that cannot be graded are kept from nbgrader and get a row with 0 and the reason.
+        unreadable = {assignment: prepare(course, assignment) for assignment in assignments}
+        broke = []
         if args.jobs > 1:
             # One pool of workers for every assignment at once (no waiting between
             # assignments): see course_utils.grading.parallel.py.
@@ -338,28 +353,45 @@ def command_grade(args: argparse.Namespace) -> None:
 
             log = grading / "logs" / "autograde-parallel.log"
             say(f"autograding {', '.join(assignments)} with {args.jobs} workers ...")
+            skip = [(a, learner) for a, found in unreadable.items() for learner in found]
             try:
-                autograde_parallel(course, assignments, args.jobs, log, python=str(venv_python()), extra=extra)
+                autograde_parallel(course, assignments, args.jobs, log, python=str(venv_python()), extra=extra,
+                                   skip=skip)
+                failed = False
             except RuntimeError as error:
                 say(str(error))
-                sys.exit(1)
+                failed = True
         for assignment in assignments:
             if args.jobs <= 1:
                 log = grading / "logs" / f"autograde-{assignment}.log"
-                nbgrader_in(course, "autograde", assignment, "--force", *extra, log=log)
+                exclude = ",".join(unreadable[assignment])
+                failed = nbgrader_status(course, "autograde", assignment, "--force", *extra,
+                                         *([f"--CourseDirectory.student_id_exclude={exclude}"] if exclude else []),
+                                         log=log) != 0
+            missed = ungraded(course, assignment, unreadable[assignment])
+            given = [p.parent.name for p in (grading / "submitted").glob(f"*/{assignment}") if p.is_dir()]
+            if failed and missed and len(missed) == len(given) - len(unreadable[assignment]):
+                broke.append(assignment)  # nobody graded: grading itself broke, not one learner's file
+                say(f"nbgrader graded no submission of {assignment}: see {log}")
+                continue
+            reasons = {**unreadable[assignment],
+                       **{learner: f"nbgrader could not grade it (see {log})" for learner in missed}}
+            if reasons:
+                record_zero(course, assignment, reasons)
             say(f"autograded {assignment} (nbgrader's log: {log})")
             for line in score_table(course, assignment):
                 print(line)
             for row in integrity_rows(course, assignment):
                 say(f"FLAGGED {row['student']} / {row['assignment']}: {row['cell']}: {row['problem']}")
-            learners = sorted(p.parent.name for p in (grading / "submitted").glob(f"*/{assignment}") if p.is_dir())
-            unconfined = unconfined_rows(course, assignment, learners)
+            unconfined = unconfined_rows(course, assignment, sorted(given))
             for row in unconfined:
                 say(f"FLAGGED {row['student']} / {row['assignment']}: graded without isolation: {row['reason']}")
             if unconfined:  # code that ran unconfined could have written compiled files there
                 shutil.rmtree(grading / ".pycache", ignore_errors=True)
         # A change made while grading would hold in every later run: catch it now.
         refuse_unless_trusted(course, "the grades just made are not trusted")
+        if broke:
+            sys.exit(1)
     elif args.step == "feedback":
         refuse_unless_trusted(course, "feedback refused")
         for assignment in args.assignments or submitted_assignments(course):
@@ -402,7 +434,8 @@ def main() -> None:
     p.set_defaults(func=command_instructor)
     p = sub.add_parser("grade", help="an instructor's grading steps, in order",
                        description="release: register the assignments in the gradebook and regenerate notebooks/; "
-                                   "collect PATH: copy a folder or .zip of submissions (one folder per learner) in; "
+                                   "collect PATH: copy a folder or .zip of submissions in (one folder per learner, "
+                                   "a Canvas or Moodle download); "
                                    "autograde: grade every submission (--jobs N: N learners at a time); "
                                    "feedback: one HTML page per learner, without hidden tests; "
                                    "export: grades as CSV (default grading/grades.csv); "
@@ -411,6 +444,8 @@ def main() -> None:
     p.add_argument("step", choices=["release", "collect", "autograde", "feedback", "export", "trust"])
     p.add_argument("path", nargs="?", help="collect: the folder or .zip of submissions")
     p.add_argument("--assignment", dest="assignments", action="append", help="only this assignment (repeatable)")
+    p.add_argument("--from", dest="layout", choices=["folders", "canvas", "moodle", "pattern"],
+                   help="collect: read the hand-in as this layout (default: recognised from the names)")
     p.add_argument("--jobs", type=int, default=1, help="autograde: learners graded at the same time")
     p.add_argument("--unsafe-no-isolation", action="store_true",
                    help="autograde: grade where bubblewrap cannot confine learners' code (marked in the CSV)")

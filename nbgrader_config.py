@@ -33,12 +33,16 @@ c.OverwriteCells.add_missing_cells = True
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern,
-    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+    LimitOutput, OverwriteKernelspec, SaveAutoGrades)
 
-from course_utils.grading import DeduplicateIds, HideHiddenTests, IntegrityCheck, SandboxExecute  # noqa: E402
+from course_utils.grading import (  # noqa: E402
+    DeduplicateIds, HideHiddenTests, IntegrityCheck, KnownCellsOnly, OverwriteCellsSafely, SandboxExecute)
 
-c.Autograde.sanitize_preprocessors = [ClearOutput, IntegrityCheck, DeduplicateIds, OverwriteKernelspec,
-                                      OverwriteCells, CheckCellMetadata]
+# KnownCellsOnly: nbgrader metadata the gradebook does not know (a cell the learner added)
+# is removed first, so that cell runs as an ordinary one instead of stopping nbgrader;
+# OverwriteCellsSafely restores a deleted test cell even when the cell before it is gone too.
+c.Autograde.sanitize_preprocessors = [KnownCellsOnly, ClearOutput, IntegrityCheck, DeduplicateIds,
+                                      OverwriteKernelspec, OverwriteCellsSafely, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [SandboxExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.SandboxExecute.timeout = 60          # seconds per cell, as c.Execute.timeout above

@@ -24,12 +24,14 @@ Modules:
 - ``protocol``: framing and output capture on the wire between the two processes;
 - ``learner_process``: the grader's handle on a sandbox, and the proxies for what it returns;
 - ``execute``: :class:`SandboxExecute`, nbgrader's execute step;
-- ``locked_cells``: :class:`IntegrityCheck`, :class:`DeduplicateIds`;
+- ``locked_cells``: :class:`IntegrityCheck`, :class:`DeduplicateIds`, :class:`KnownCellsOnly`,
+  :class:`OverwriteCellsSafely`;
 - ``feedback_html``: :class:`HideHiddenTests`, and the sanitiser every feedback page goes through;
 - ``manifest``, ``gradebook_schema``, ``trust``: before each grading step, the files that grade and
   the gradebook's schema are checked against what the instructor trusted (``grade trust``);
 - ``isolation_marks``: which grades were made inside the operating system's isolation;
-- ``collect``, ``export``, ``parallel``: the instructor's steps (``python3 course.py grade ...``).
+- ``collect`` (with ``archives``, ``platforms``, ``identify``, ``learners``), ``intake``, ``export``,
+  ``parallel``: the instructor's steps (``python3 course.py grade ...``).
 
 Names are imported lazily, so the sandbox process never imports nbgrader.
 
@@ -54,7 +56,8 @@ _WHERE = {
     "SandboxExecute": "execute",
     "LearnerProcess": "learner_process", "LearnerCodeError": "learner_process", "LearnerFunction": "learner_process",
     "LearnerObject": "learner_process", "SandboxDied": "learner_process", "SandboxTimeout": "learner_process",
-    "IntegrityCheck": "locked_cells", "DeduplicateIds": "locked_cells", "integrity_rows": "locked_cells",
+    "IntegrityCheck": "locked_cells", "DeduplicateIds": "locked_cells", "KnownCellsOnly": "locked_cells",
+    "OverwriteCellsSafely": "locked_cells", "integrity_rows": "locked_cells",
     "without_hidden_tests": "locked_cells", "HIDDEN_BEGIN": "locked_cells", "HIDDEN_END": "locked_cells",
     "HideHiddenTests": "feedback_html", "clean_html": "feedback_html",
     "Refused": "trust", "check_all": "trust", "take_manifest": "trust",

@@ -5,18 +5,20 @@ import csv
 from pathlib import Path
 
 from course_utils.grading.isolation_marks import CONFINED, isolation_of
+from course_utils.grading.learners import roster_columns
 from course_utils.grading.locked_cells import integrity_rows
 
 
 def export_csv(db_url: str, course_id: str, root: Path, target) -> list[dict]:
     """One row per learner and assignment: total, maximum, each test cell, integrity flags and isolation.
 
+    ``name``, ``platform`` and ``platform_id`` come from collect's class list (grading/learners.csv).
     ``isolation`` is ``bubblewrap`` (the learner's code ran confined), ``none`` (graded
     without isolation, on the instructor's explicit request) or ``unknown`` (no record).
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    rows, cells = [], []
+    rows, cells, people = [], [], roster_columns(root)
     with Gradebook(db_url, course_id) as gradebook:
         flags = {}
         for row in integrity_rows(root):
@@ -34,7 +36,8 @@ def export_csv(db_url: str, course_id: str, root: Path, target) -> list[dict]:
                     submission = gradebook.find_submission(assignment.name, student.id)
                 except MissingEntry:
                     continue
-                row = {"student": student.id, "assignment": assignment.name, "score": submission.score,
+                row = {"student": student.id, **people.get(student.id, {}), "assignment": assignment.name,
+                       "score": submission.score,
                        "max_score": submission.max_score,
                        "flags": " | ".join(flags.get((assignment.name, student.id), [])),
                        "isolation": isolation_of(root, assignment.name, student.id)[0]}
@@ -42,7 +45,8 @@ def export_csv(db_url: str, course_id: str, root: Path, target) -> list[dict]:
                     for grade in notebook.grades:
                         row[f"{assignment.name}/{grade.name}"] = grade.score
                 rows.append(row)
-    columns = ["student", "assignment", "score", "max_score", *cells, "flags", "isolation"]
+    columns = ["student", "name", "platform", "platform_id", "assignment", "score", "max_score", *cells, "flags",
+               "isolation"]
     writer = csv.DictWriter(target, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:

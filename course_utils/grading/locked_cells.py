@@ -15,6 +15,7 @@ from traitlets import Unicode
 
 from nbgrader.preprocessors import DeduplicateIds as _DeduplicateIds
 from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 INTEGRITY_DIR = "grading/integrity"
@@ -116,4 +117,93 @@ class DeduplicateIds(_DeduplicateIds):
         for cell in nb.cells:
             if "nbgrader" in cell.metadata and not cell.metadata["nbgrader"]:
                 del cell.metadata["nbgrader"]
+        return nb, resources
+
+
+# ---- nbgrader metadata the gradebook does not know ---------------------------------------
+
+def write_findings(report_dir: str, info: dict, kind: str, findings: list[dict]) -> None:
+    """``<report_dir>/<assignment>/<student>.<kind>.json`` (read by :func:`integrity_rows`), or none."""
+    path = Path(report_dir) / info["assignment"] / f"{info['student']}.{kind}.json"
+    if not findings:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"assignment": info["assignment"], "student": info["student"],
+                                "notebook": info.get("notebook", ""), "findings": findings}, indent=1))
+
+
+class KnownCellsOnly(NbGraderPreprocessor):
+    """First sanitize step: a cell is an nbgrader cell only if the gradebook knows its grade id.
+
+    A cell the learner added (or copied from elsewhere) with made-up nbgrader metadata
+    would stop nbgrader for that learner (an unknown grade cell, an old schema): it loses
+    the metadata and runs as an ordinary cell. Metadata of a known cell that is damaged
+    (not nbgrader's schema 3) is rebuilt from the gradebook. Both are reported in
+    ``grading/integrity/<assignment>/<student>.metadata.json``.
+    """
+
+    report_dir = Unicode(INTEGRITY_DIR, help="folder for the per-learner integrity reports").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict):
+        from nbgrader.api import Gradebook
+
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            source = gradebook.find_notebook(info["notebook"], info["assignment"])
+            known = {c.name: {"cell_type": c.cell_type, "checksum": c.checksum, "locked": c.locked}
+                     for c in source.source_cells}
+            points = {c.name: c.max_score for c in source.grade_cells}
+            solutions = {c.name for c in source.solution_cells}
+            tasks = {c.name for c in source.task_cells}
+        findings = []
+        for index, cell in enumerate(nb.cells, start=1):
+            if "nbgrader" not in cell.metadata:
+                continue
+            meta = cell.metadata["nbgrader"]
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if grade_id not in known:
+                del cell.metadata["nbgrader"]
+                if meta:
+                    findings.append({"cell": str(grade_id or f"cell {index}"), "problem": "nbgrader metadata the "
+                                     "gradebook does not know (a cell the learner added?); run as an ordinary cell"})
+            elif meta.get("schema_version") != 3 or not isinstance(meta.get("locked"), bool):
+                rebuilt = {**known[grade_id], "grade": grade_id in points, "grade_id": grade_id,
+                           "schema_version": 3, "solution": grade_id in solutions, "task": grade_id in tasks}
+                if grade_id in points:
+                    rebuilt["points"] = points[grade_id]
+                cell.metadata["nbgrader"] = rebuilt
+                findings.append({"cell": grade_id, "problem": "damaged nbgrader metadata; rebuilt from the gradebook"})
+        write_findings(self.report_dir, info, "metadata", findings)
+        for finding in findings:
+            self.log.warning("%s / %s: %s: %s", info["student"], info["assignment"], finding["cell"],
+                             finding["problem"])
+        return nb, resources
+
+
+class OverwriteCellsSafely(_OverwriteCells):
+    """nbgrader's OverwriteCells, with deleted test cells put back where they can always go.
+
+    nbgrader re-adds a deleted test cell right after the cell before it in the source and
+    fails (KeyError, the learner is not graded) when that cell is gone too, e.g. when the
+    answer and its test were both deleted, or the notebook was retyped elsewhere. Here it
+    goes after the nearest earlier source cell the submission still has, or, when it has none
+    (its nbgrader metadata was lost), at the end, after all of the learner's code.
+    """
+
+    def add_missing_grade_cells(self, nb: NotebookNode, resources: dict):
+        source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        order = [cell.name for cell in source.source_cells]
+        cells = {cell.name: cell for cell in source.source_cells}
+        grades = {cell.name: cell for cell in source.grade_cells}
+        solutions = {cell.name for cell in source.solution_cells}
+        for position, grade_id in enumerate(order):
+            present = {cell.metadata["nbgrader"]["grade_id"]: index for index, cell in enumerate(nb.cells)
+                       if isinstance(cell.metadata.get("nbgrader"), dict) and cell.metadata["nbgrader"].get("grade_id")}
+            if grade_id not in grades or grade_id in present:
+                continue
+            earlier = [present[name] for name in order[:position] if name in present]
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_id)
+            nb.cells.insert(max(earlier) + 1 if earlier else len(nb.cells), self.missing_cell_transform(
+                cells[grade_id], grades[grade_id].max_score, is_solution=grade_id in solutions))
         return nb, resources

@@ -63,11 +63,13 @@ def plan(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]
 
 
 def autograde_parallel(course: Path, assignments: str | Iterable[str], jobs: int, log: Path,
-                       python: str = sys.executable, extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+                       python: str = sys.executable, extra: tuple[str, ...] = (),
+                       skip: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
     """``nbgrader autograde <a> --force`` for each of ``assignments``, over ``jobs`` workers.
 
     ``extra`` is passed to each worker's nbgrader; the workers' logs are joined into
-    ``log``. Returns the (assignment, student) pairs that were graded. Raises
+    ``log``; the (assignment, student) pairs in ``skip`` are not handed to nbgrader (see
+    :mod:`course_utils.grading.intake`). Returns the (assignment, student) pairs that were graded. Raises
     ``RuntimeError`` (after merging what was graded) when a worker reports an error.
     """
     if isinstance(assignments, str):
@@ -77,7 +79,7 @@ def autograde_parallel(course: Path, assignments: str | Iterable[str], jobs: int
     course = Path(course).resolve()
     grading = course / "grading"
     submitted = grading / "submitted"
-    pairs = submissions(submitted, assignments)
+    pairs = [pair for pair in submissions(submitted, assignments) if pair not in set(skip)]
     if not pairs:
         return []
     work = grading / ".parallel"
