@@ -58,11 +58,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         "plays": {widget: [[r.frames, r.seconds] for r in results] for widget, results in PLAYS.items()}}, indent=1))
 
 
-@pytest.fixture(scope="session")
-def playwright_browser():
+def skip_without_browser():
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (`python3 course.py test` installs it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (the `browser` extra)")
+    return pytest.importorskip("playwright.sync_api", reason="playwright not installed (the `browser` extra)")
+
+
+# One Playwright per test module, not per session: while Playwright's sync API is open it
+# holds an asyncio loop "running" in the main thread, and tests collected after the browser
+# tests (asyncio.run, the JupyterHub test's own Playwright) must find none.
+@pytest.fixture(scope="module")
+def playwright_browser():
+    sync_api = skip_without_browser()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield browser
@@ -70,7 +77,8 @@ def playwright_browser():
 
 
 @pytest.fixture(scope="session")
-def voila(playwright_browser, tmp_path_factory):
+def voila(tmp_path_factory):
+    skip_without_browser()
     pytest.importorskip("voila", reason="voila not installed (the `browser` extra)")
     server = voila_server(tmp_path_factory.mktemp("voila"))
     server.start()
