@@ -118,6 +118,10 @@ def set_instructor_tools(enabled: bool) -> None:
     for extension in INSTRUCTOR_LAB_EXTENSIONS:
         run(jupyter("labextension", action, "--level=sys_prefix", extension),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # JupyterLab's first run after a disable "migrates" it to a lock, which an
+        # instructor's own `labextension enable --level=user` (the hub) could not undo.
+        run(jupyter("labextension", "unlock", "--level=sys_prefix", extension),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for extension in INSTRUCTOR_SERVER_EXTENSIONS:
         run(jupyter("server", "extension", action, "--sys-prefix", extension),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -133,6 +137,8 @@ def instructor_tools_hidden() -> bool:
     try:
         page = json.loads((config / "labconfig" / "page_config.json").read_text())
         disabled = page.get("disabledExtensions", {})
+        if any(page.get("lockedExtensions", {}).get(ext) for ext in INSTRUCTOR_LAB_EXTENSIONS):
+            return False  # locked by an older launcher: unlock them
         servers = {}
         for name in INSTRUCTOR_SERVER_EXTENSIONS:
             path = config / "jupyter_server_config.d" / f"{name}.json"
