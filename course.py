@@ -3,6 +3,7 @@
 
     python3 course.py open        # set up, then JupyterLab on notebook 01 in your workspace
     python3 course.py test        # set up, then the whole test suite (extra args go to pytest)
+    python3 course.py test --quick   # the quick tier: every module and notebook, about a minute
     python3 course.py release     # regenerate notebooks/ from solutions/ (maintainers)
     python3 course.py instructor on|off   # show or hide nbgrader's instructor tools
     python3 course.py grade release|collect|autograde|feedback|export   # an instructor's grading steps
@@ -199,6 +200,8 @@ def command_open(args: argparse.Namespace) -> None:
 def install_system_packages() -> None:
     """Install the Debian packages the browser and data tests use, where we can."""
     missing = [pkg for path, pkg in SYSTEM_PACKAGES.items() if not Path(path).exists()]
+    if os.environ.get("COURSE_BROWSER") == "playwright":  # the browser comes from Playwright instead
+        missing = [pkg for pkg in missing if pkg != "chromium"]
     if not missing:
         return
     can_apt = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
@@ -226,14 +229,48 @@ def install_proxy() -> None:
         stdout=subprocess.DEVNULL)
 
 
+# The quick tier: every course_utils module's unit tests and every notebook run once by
+# nbval, without nbgrader round trips, browsers or the hub (about a minute on 2 cores).
+QUICK_TIER = ["-m", "not slow and not browser and not hub"]
+
+
+def pytest_command(pytest_args: list[str]) -> list[str]:
+    """pytest's arguments for ``course.py test [--quick] [pytest args]``.
+
+    Bare ``test`` and ``test --quick`` share the tests out over the cores (pytest-xdist,
+    scheduled by tests/conftest.py) and print the ten slowest tests; with arguments of your
+    own, pytest runs exactly them in one process (so ``-s``, ``--pdb`` and ``-k`` behave).
+    """
+    quick = "--quick" in pytest_args
+    own = [arg for arg in pytest_args if arg != "--quick"]
+    command = [*QUICK_TIER] if quick else []
+    if not own:
+        workers = min(os.cpu_count() or 1, 4)
+        command += ["-n", str(workers), "--durations=10"] if workers > 1 else ["--durations=10"]
+    return command + own
+
+
+def install_playwright_browser() -> None:
+    """Playwright's own Chromium, where the platform allows it (COURSE_BROWSER=playwright)."""
+    with_deps = ["--with-deps"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    say("installing Playwright's Chromium (COURSE_BROWSER=playwright)")
+    run([str(venv_python()), "-m", "playwright", "install", *with_deps, "chromium"], stdout=subprocess.DEVNULL)
+
+
 def command_test(args: argparse.Namespace) -> None:
     ensure_environment(["test", "browser", "hub"])
     if not inside_venv():
         install_system_packages()
         install_proxy()
+        if os.environ.get("COURSE_BROWSER") == "playwright":
+            install_playwright_browser()
     reexec_in_venv()
     os.chdir(ROOT)
-    result = subprocess.run([str(venv_python()), "-m", "pytest", *args.pytest_args])
+    command = pytest_command(args.pytest_args)
+    if "-n" in command:  # one BLAS thread per worker: two workers on two cores, not four threads
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
+    result = subprocess.run([str(venv_python()), "-m", "pytest", *command])
     sys.exit(result.returncode)
 
 
@@ -429,7 +466,7 @@ def main() -> None:
     p = sub.add_parser("open", help="open the course in JupyterLab")
     p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     p.set_defaults(func=command_open)
-    p = sub.add_parser("test", help="run the whole test suite")
+    p = sub.add_parser("test", help="run the whole test suite (--quick: the quick tier)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     p.set_defaults(func=command_test)
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")
