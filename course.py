@@ -53,7 +53,10 @@ INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader"]
 # environment still serves a class (classroom/) with nbgrader's menus.
 SELF_PACED_LAB_DISABLED = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list",
                            "@jupyter/nbgrader:menu", "@jupyterlab/apputils-extension:announcements"]
-SELF_PACED_SERVER_DISABLED = ["nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list"]
+# Voilà (installed with the test extras) turns traitlets' deprecation warnings on and then
+# reads a deprecated setting: a warning at every start, for a page learners do not use here.
+SELF_PACED_SERVER_DISABLED = ["nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list",
+                              "voila.server_extension"]
 SELF_PACED_CONFIG = VENV / "etc" / "learning-from-mistakes" / "self-paced"
 
 
@@ -198,6 +201,42 @@ def self_paced_config() -> Path:
     return SELF_PACED_CONFIG
 
 
+def server_address(jupyter_args: list[str]) -> tuple[str, int, str, list[str]]:
+    """(host, port, token, arguments to add) for the address `open` prints before JupyterLab starts.
+
+    What the learner passed (``--port``, ``--ip``, ``--IdentityProvider.token``) is used as
+    given; otherwise a free port from 8888 on and a fresh token are chosen here and passed on.
+    """
+    import secrets
+    import socket
+
+    def given(*names: str) -> str | None:
+        for i, arg in enumerate(jupyter_args):
+            for name in names:
+                if arg.startswith(f"{name}="):
+                    return arg.split("=", 1)[1]
+                if arg == name and i + 1 < len(jupyter_args):
+                    return jupyter_args[i + 1]
+        return None
+
+    extra = []
+    host = given("--ip", "--ServerApp.ip") or "localhost"
+    port_text = given("--port", "--ServerApp.port")
+    token = given("--IdentityProvider.token", "--ServerApp.token")
+    if port_text is None:
+        for port in range(8888, 8988):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+        extra += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+    else:
+        port = int(port_text)
+    if token is None:
+        token = secrets.token_hex(24)
+        extra.append(f"--IdentityProvider.token={token}")
+    return host, port, token, extra
+
+
 def command_open(args: argparse.Namespace) -> None:
     ensure_environment([])
     reexec_in_venv()
@@ -227,18 +266,28 @@ def command_open(args: argparse.Namespace) -> None:
         say(f"newer version in the course of {', '.join(names)}: `python3 course.py reset {names[0]}` gets it "
             "(your file is kept beside it with a timestamp)")
     landing = state_file.last_worked_on(RELEASE, WORKSPACE, state) or str(FIRST_NOTEBOOK)
-    say(f"JupyterLab opens {landing}; its address is the http://... line below")
+    host, port, token, extra_args = server_address(args.jupyter_args)
+    url = f"http://{host}:{port}/lab/tree/{Path(landing).as_posix()}" + (f"?token={token}" if token else "")
+    say(f"JupyterLab opens {landing} at {url}")
+    if "--no-browser" in args.jupyter_args:
+        say("open that address in your browser; Ctrl+C here stops JupyterLab")
     os.environ["COURSE_WORKSPACE"] = str(WORKSPACE)  # show_progress() in a notebook finds the workspace
     # The Jupyter configuration folders: this one's settings win over the environment's.
     extra = os.environ.get("JUPYTER_CONFIG_PATH")
     os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(self_paced_config()), *([extra] if extra else [])])
-    # Kernel start-up warnings a learner cannot act on: the debugger's frozen-modules note.
+    # A note at every kernel start a learner cannot act on: the debugger's frozen modules.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     command = jupyter("lab", f"--ServerApp.root_dir={WORKSPACE}",
                       f"--LabApp.default_url=/lab/tree/{Path(landing).as_posix()}",
-                      "--ServerApp.log_level=WARN",
-                      # jupyter_server warns at every kernel connection that its default ping timeout is too long
-                      "--ServerApp.websocket_ping_timeout=30")
+                      # Only errors reach the terminal; the address is the line above.
+                      "--ServerApp.log_level=ERROR", "--LabApp.log_level=ERROR",
+                      # Kernels talk to the server over local sockets, not TCP: no "without encryption"
+                      # warning at every kernel start (and no port for other users to reach).
+                      "--KernelManager.transport=ipc",
+                      # jupyter_server's default ping timeout is longer than its interval: a warning at
+                      # every kernel connection.
+                      "--ServerApp.websocket_ping_timeout=30",
+                      *extra_args)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     command += args.jupyter_args
