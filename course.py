@@ -237,6 +237,22 @@ def server_address(jupyter_args: list[str]) -> tuple[str, int, str, list[str]]:
     return host, port, token, extra
 
 
+def kernel_encryption() -> list[str]:
+    """Encrypt the server's traffic with its kernels where both sides can.
+
+    Without it every kernel start prints that the kernel runs over TCP without encryption.
+    (Local sockets instead of TCP would do too, but their paths are limited to 107 characters.)
+    """
+    try:
+        import zmq
+        from jupyter_client.manager import KernelManager
+    except ImportError:
+        return []
+    if not zmq.has("curve") or "transport_encryption" not in KernelManager.class_trait_names():
+        return []
+    return ["--KernelManager.transport_encryption=auto"]
+
+
 def command_open(args: argparse.Namespace) -> None:
     ensure_environment([])
     reexec_in_venv()
@@ -281,13 +297,10 @@ def command_open(args: argparse.Namespace) -> None:
                       f"--LabApp.default_url=/lab/tree/{Path(landing).as_posix()}",
                       # Only errors reach the terminal; the address is the line above.
                       "--ServerApp.log_level=ERROR", "--LabApp.log_level=ERROR",
-                      # Kernels talk to the server over local sockets, not TCP: no "without encryption"
-                      # warning at every kernel start (and no port for other users to reach).
-                      "--KernelManager.transport=ipc",
                       # jupyter_server's default ping timeout is longer than its interval: a warning at
                       # every kernel connection.
                       "--ServerApp.websocket_ping_timeout=30",
-                      *extra_args)
+                      *extra_args, *kernel_encryption())
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     command += args.jupyter_args

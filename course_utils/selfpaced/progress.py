@@ -208,7 +208,9 @@ STYLE = """
 table.course-progress { border-collapse: collapse; font-family: sans-serif; font-size: 14px; }
 table.course-progress th, table.course-progress td { border: 1px solid #bbb; padding: 4px 8px; text-align: left;
   vertical-align: top; }
-table.course-progress td.points { text-align: right; white-space: nowrap; }
+.jp-RenderedHTMLCommon table.course-progress th, .jp-RenderedHTMLCommon table.course-progress td { text-align: left; }
+table.course-progress td.points, .jp-RenderedHTMLCommon table.course-progress td.points { text-align: right;
+  white-space: nowrap; }
 table.course-progress pre { margin: 2px 0; white-space: pre-wrap; font-size: 13px; }
 p.course-progress-total { font-family: sans-serif; font-weight: bold; }
 """
