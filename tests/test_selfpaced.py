@@ -240,3 +240,22 @@ def test_release_notebooks_say_what_the_kernel_reports_but_its_version():
         assert notebook["metadata"]["language_info"] == state_file.LANGUAGE_INFO
         placed = json.loads(state_file.placed_bytes(ROOT / "notebooks" / name / f"{name}.ipynb"))
         assert placed["metadata"]["language_info"]["version"] == sys.version.split()[0]
+
+
+@pytest.mark.slow
+def test_progress_grades_again_only_the_notebook_that_changed(graded, tmp_path):
+    import shutil
+    import time
+
+    ws = tmp_path / "workspace"
+    shutil.copytree(graded[0], ws)  # with the cache of the first run
+    start = time.perf_counter()
+    rows = workspace_progress(ROOT, ws)
+    unchanged = time.perf_counter() - start
+    assert [row.points for row in rows[:2]] == [4, 2] and unchanged < 2, unchanged
+    path = ws / "02_gradient_descent" / "02_gradient_descent.ipynb"
+    path.write_text(json.dumps(answered("02_gradient_descent")))
+    rows = workspace_progress(ROOT, ws, ["02_gradient_descent"])
+    assert rows[0].points == 6
+    cache = json.loads((ws / ".course" / "progress-cache.json").read_text())
+    assert sorted(cache) == ["01_loss", "02_gradient_descent"]  # grading 02 alone kept 01's entry

@@ -9,9 +9,9 @@ shows the same table (the workspace's ``progress.ipynb`` holds that cell).
 
 A notebook whose answer cells are all as released is *not started*: 0 points, nothing is
 run. Started notebooks are graded by :mod:`course_utils.selfpaced.grader`; the result of
-each is kept in ``<workspace>/.course/progress-cache.json`` under a key made of the
-learner's file, the instructor's notebook and the grading code, so a second run grades
-only what changed. Messages are passed through :func:`~course_utils.selfpaced.exercises.redact`
+each is kept in ``<workspace>/.course/progress-cache.json``, one entry per notebook, with
+a key made of the learner's file, the instructor's notebook and the grading code, so a
+second run grades only what changed. Messages are passed through :func:`~course_utils.selfpaced.exercises.redact`
 with the hidden-test lines of the instructor's notebook before they are kept or shown.
 """
 from __future__ import annotations
@@ -128,7 +128,7 @@ def workspace_progress(root: Path, workspace: Path, names: list[str] | None = No
         seen[name] = learner
         source = (root / "solutions" / name / f"{name}.ipynb").read_bytes()
         keys[name] = _sha(b"\0".join([data, source, code.encode(), isolation.encode()]))
-        if keys[name] not in cache:
+        if not isinstance(cache.get(name), dict) or cache[name].get("key") != keys[name]:
             todo[name] = path
     if todo:
         with warnings.catch_warnings():
@@ -140,11 +140,11 @@ def workspace_progress(root: Path, workspace: Path, names: list[str] | None = No
             visible = _visible_lines(root / "notebooks" / name / f"{name}.ipynb")
             for cell in result.get("cells", {}).values():
                 cell["message"] = redact(cell["message"], hidden, visible)
-            cache[keys[name]] = result
+            cache[name] = {"key": keys[name], "result": result}
     for row in rows:
         if row.name not in keys:
             continue
-        result = cache[keys[row.name]]
+        result = cache[row.name]["result"]
         if "unreadable" in result:
             row.note = f"could not be graded: {result['unreadable']}"
             continue
@@ -158,8 +158,9 @@ def workspace_progress(root: Path, workspace: Path, names: list[str] | None = No
                 item.status = NOT_STARTED
             else:
                 item.status, item.message = NOT_YET, cell["message"]
-    if use_cache:
-        _save_cache(cache_path, {key: cache[key] for key in keys.values()})
+    if use_cache and todo:
+        # One entry per notebook: the grade of the file as it was when last graded.
+        _save_cache(cache_path, {name: entry for name, entry in cache.items() if name in set(assignments(root))})
     return rows
 
 
