@@ -357,18 +357,25 @@ def command_solution(args: argparse.Namespace) -> None:
     row = workspace_progress(ROOT, WORKSPACE, [name])[0]
     status = {r.exercise.grade_id: r.status for r in row.results}
     waiting = [e for e in wanted if status.get(e.grade_id) != PASSED]
+    shown = [e for e in wanted if e not in waiting]
     if waiting:
         listing = ", ".join(f"{e.name} ({'not started' if status.get(e.grade_id) == NOT_STARTED else 'not passed yet'})"
                             for e in waiting)
         say(f"your answer has not passed all the tests yet: {listing}")
-        if not args.yes:
-            if not sys.stdin.isatty():
-                sys.exit("[course] not shown: pass --yes to see it anyway (trying first is how it sticks)")
+        if args.yes:
+            shown = wanted
+        elif not sys.stdin.isatty():
+            say(f"not shown: {', '.join(e.name for e in waiting)}; pass --yes to see it anyway "
+                "(trying once more is how it sticks)")
+            if not shown:
+                sys.exit(1)
+        else:
             answer = input("Show the reference solution anyway? Trying once more is how it sticks. [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
+            if answer.strip().lower() in ("y", "yes"):
+                shown = wanted
+            else:
                 say("not shown; `python3 course.py progress` says what the checks found")
-                return
-    for exercise in wanted:
+    for exercise in shown:
         print()
         print(solution.text(ROOT, name, exercise))
 

@@ -153,6 +153,11 @@ def test_solution_of_an_answer_not_passed_needs_a_yes(graded):
     shown = course("solution", "02_gradient_descent", "gradient_descent", "--yes", workspace_dir=ws)
     assert shown.returncode == 0 and "Reference solution:" in shown.stdout
     assert "def gradient_descent" in shown.stdout
+    # The whole notebook: what passed is shown, what did not is not.
+    notebook = course("solution", "02_gradient_descent", workspace_dir=ws, stdin=subprocess.DEVNULL)
+    assert notebook.returncode == 0, notebook.stderr
+    assert "def numerical_derivative" in notebook.stdout and "def gradient_step" in notebook.stdout
+    assert "def gradient_descent" not in notebook.stdout and "def pick_learning_rates" not in notebook.stdout
 
 
 @pytest.mark.slow
