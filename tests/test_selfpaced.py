@@ -264,3 +264,31 @@ def test_progress_grades_again_only_the_notebook_that_changed(graded, tmp_path):
     assert rows[0].points == 6
     cache = json.loads((ws / ".course" / "progress-cache.json").read_text())
     assert sorted(cache) == ["01_loss", "02_gradient_descent"]  # grading 02 alone kept 01's entry
+
+
+@pytest.mark.slow
+def test_progress_catches_a_slip_only_the_hidden_tests_see(tmp_path):
+    """`len(y_hat)` passes 01's visible check (1-D) and fails the hidden 2-D and 3-D cases."""
+    from course_utils.feedback import CheckFailed  # noqa: F401 (the visible check raises it on failure)
+    from course_utils.checks.loss import check_mse_grad
+    from course_utils.selfpaced.progress import NOT_YET, html_table, text_lines
+    import numpy as np
+
+    slip = "def mse_grad(y_hat, y):\n    return 2 * (y_hat - y) / len(y_hat)\n"
+    namespace = {"np": np}
+    exec(slip, namespace)
+    check_mse_grad(namespace["mse_grad"], y_hat=np.array([1.0, 2.0, 3.0]), y=np.array([1.0, 0.0, 6.0]))
+    ws = workspace(tmp_path / "ws", {"01_loss": None})
+    path = ws / "01_loss" / "01_loss.ipynb"
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "mse-grad-answer":
+            cell["source"] = slip
+    path.write_text(json.dumps(notebook))
+    row = workspace_progress(ROOT, ws, ["01_loss"], use_cache=False)[0]
+    assert row.points == 2
+    failed = [r for r in row.results if r.status == NOT_YET]
+    assert [r.exercise.name for r in failed] == ["mse_grad"] and "NOT YET" in failed[0].message
+    shown = "\n".join(text_lines([row])) + html_table([row])
+    for line in secret_lines()["01_loss"]:
+        assert line not in shown
