@@ -292,3 +292,12 @@ def test_progress_catches_a_slip_only_the_hidden_tests_see(tmp_path):
     shown = "\n".join(text_lines([row])) + html_table([row])
     for line in secret_lines()["01_loss"]:
         assert line not in shown
+
+
+@pytest.mark.slow
+def test_a_notebook_that_cannot_be_read_counts_zero_and_says_why(tmp_path):
+    ws = workspace(tmp_path / "ws", {})
+    (ws / "01_loss" / "01_loss.ipynb").write_text('{"cells": [')  # cut off while saving
+    row = workspace_progress(ROOT, ws, ["01_loss"], use_cache=False)[0]
+    assert row.points == 0 and row.note.startswith("could not be graded: ")
+    assert all(r.status == NOT_STARTED for r in row.results)
