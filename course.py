@@ -331,10 +331,12 @@ def command_progress(args: argparse.Namespace) -> None:
         say(f"grading failed: {error}")
         sys.exit(1)
     seconds = time.perf_counter() - start
-    if WORKSPACE.exists():
+    if WORKSPACE.exists() and not args.notebooks:  # progress.html is always the whole course
         page = write_html(rows, WORKSPACE / "progress.html")
         say(f"graded in {seconds:.1f} s with the course's hidden tests; the table is also in {page} "
             "(and in progress.ipynb in JupyterLab)")
+    else:
+        say(f"graded in {seconds:.1f} s with the course's hidden tests")
     for line in text_lines(rows):
         print(line)
 
