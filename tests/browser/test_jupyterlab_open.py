@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from browser_harness import ARTIFACTS, ROOT, Server, Widget, free_port, jupyter_env
+from course_utils.selfpaced.workspace import placed_bytes
 
 NOTEBOOK = "01_loss/01_loss.ipynb"
 ANSWERS = {  # what the learner types into each answer cell
@@ -74,7 +75,7 @@ def test_open_run_all_interact_and_work_survives_relaunch(playwright_browser, la
     server = launch(lab_home / "first", workspace)
     try:
         assert "your workspace is" in server.log_tail(20_000)
-        assert (workspace / NOTEBOOK).read_bytes() == (ROOT / "notebooks" / NOTEBOOK).read_bytes()
+        assert (workspace / NOTEBOOK).read_bytes() == placed_bytes(ROOT / "notebooks" / NOTEBOOK)
         context, page = open_notebook(playwright_browser, server)
         for starts_with, answer in ANSWERS.items():
             editor = code_cell(page, starts_with).locator(".cm-content")
