@@ -1,9 +1,10 @@
 """Check a learner's function and say, in words, what is right or wrong.
 
 Contract: :func:`check` calls the learner's function, compares what it returns with
-the expected value and either prints one line saying it passed, or prints a message
-and raises ``AssertionError`` with that same message (so the self-paced learner and
-nbgrader's autograder see the same words). The message names the function and the
+the expected value and either prints one line saying it passed, or raises
+:class:`CheckFailed` (an ``AssertionError``) whose message IPython shows in place of a
+traceback (so the self-paced learner and nbgrader's autograder see the same words, once).
+No check returns a value. The message names the function and the
 output, shows shape first and then the worst entry with its index, and gives the most
 likely cause. Our own code never lets a bare ``TypeError`` reach the learner.
 
@@ -36,13 +37,21 @@ PASS_MARK, FAIL_MARK = "PASSED", "NOT YET"
 
 
 class CheckFailed(AssertionError):
-    """Raised by a failed check; an AssertionError, so nbgrader counts it as a failed test."""
+    """Raised by a failed check; an AssertionError, so nbgrader counts it as a failed test.
+
+    IPython shows an exception through its ``_render_traceback_`` when it has one: a
+    failed check appears as its message alone, once, with no traceback of course code.
+    It is still an ``error`` output of the cell, so nbgrader scores the cell 0.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).split("\n")
 
 
 def fail(message: str):
-    """Print ``message`` and raise :class:`CheckFailed` with it."""
+    """Raise :class:`CheckFailed` with ``message`` (shown once: IPython renders the message
+    instead of a traceback, and nothing is printed besides)."""
     __tracebackhide__ = True
-    _print(message, flush=True)
     raise CheckFailed(message) from None  # the learner needs our sentence, not a chained traceback
 
 
@@ -230,7 +239,7 @@ def check(fn: Callable, args: Sequence[Any], expected, *, name: str | None = Non
     -------
     None, on purpose: nbgrader reads a number left as a graded cell's value as a
     partial score, so a check on the last line of a test cell must leave no value.
-    A wrong result prints the message and raises ``AssertionError``.
+    A wrong result raises :class:`CheckFailed` (an ``AssertionError``) with the message.
     """
     __tracebackhide__ = True
     fname = name or getattr(fn, "__name__", "your function")

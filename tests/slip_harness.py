@@ -24,6 +24,12 @@ HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
 HELPER_IDS = {"relu-helper"}  # ungraded cells that define something the answers use
 
 
+def shown(error: BaseException) -> str:
+    """An exception as IPython (JupyterLab, nbgrader) shows it, when it chooses how."""
+    render = getattr(error, "_render_traceback_", None)
+    return "\n".join(render()) if render else f"{type(error).__name__}: {error}"
+
+
 def _cells(assignment):
     nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     return [c for c in nb.cells if c.cell_type == "code" and (_meta(c) or c.id in HELPER_IDS)]
@@ -47,8 +53,8 @@ def slipped_feedback(assignment: str, answer_id: str, old: str, new: str, test_i
                     exec(compile(visible, test_id, "exec"), namespace)
             except AssertionError as failure:
                 if cell.id == test_id:
-                    # What the learner reads is what the check printed (the same words it raised).
-                    return buffer.getvalue() or str(failure)
+                    # What the learner reads: what the cell printed, then the failure as IPython shows it.
+                    return buffer.getvalue() + shown(failure)
             if cell.id == test_id:
                 return buffer.getvalue()
             continue

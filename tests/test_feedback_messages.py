@@ -110,10 +110,27 @@ def test_the_function_gets_copies_so_in_place_changes_do_not_leak():
     assert np.array_equal(Y_HAT, original)
 
 
-def test_the_message_is_printed_and_raised_identically(capsys):
+def test_a_failure_is_shown_once_as_its_message_with_no_traceback(capsys):
     with pytest.raises(CheckFailed) as info:
         check(lambda y_hat, y: None, (Y_HAT, Y), reference(Y_HAT, Y))
-    assert str(info.value) in capsys.readouterr().out
+    assert capsys.readouterr().out == ""  # not printed: the raised message is the one the learner reads
+    # IPython shows an exception with _render_traceback_ as those lines instead of a traceback.
+    assert info.value._render_traceback_() == str(info.value).split("\n")
+    assert str(info.value).startswith("NOT YET: ")
+
+
+def test_in_an_ipython_shell_a_failed_check_shows_the_message_alone():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    with capture_output() as captured:
+        shell.run_cell("import numpy as np\nfrom course_utils.feedback import check\n"
+                       "check(lambda y_hat, y: None, (np.zeros(2), np.ones(2)), np.ones(2), arg_names=('y_hat', 'y'))")
+    said = captured.stdout + captured.stderr
+    assert said.count("NOT YET:") == 1, said
+    for noise in ("Traceback", "CheckFailed", "course_utils", "feedback.py", "skipping hidden"):
+        assert noise not in said, said
 
 
 def test_a_scalar_expected_rejects_an_array():

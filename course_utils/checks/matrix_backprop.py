@@ -139,7 +139,6 @@ def check_linear_forward(fn, X, W, b):
         fail(f"{FAIL_MARK}: linear_forward(X, W, b) -> cache must be the tuple (X, W, b), the three inputs "
              f"unchanged: linear_backward reads them from it.")
     passed("linear_forward(X, W, b) gives the expected result.")
-    return result
 
 
 def linear_backward_expected(X, W, b, dout) -> tuple:
@@ -224,7 +223,6 @@ def check_two_layer_forward(fn, X, params):
     check(lambda *_: result[0], (X, params), ref.two_layer_forward(X, p), name="two_layer_forward",
           arg_names=("X", "params"), candidates={"relu_missing": no_relu}, hints=TWO_LAYER_HINTS,
           cause="Z1 = X @ W1 + b1, A1 = relu(Z1), Y_hat = A1 @ W2 + b2 (use your linear_forward and relu)")
-    return result
 
 
 def two_layer_expected(X, Y, params) -> dict:

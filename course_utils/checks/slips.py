@@ -46,8 +46,7 @@ def run_learner(fn: Callable, args: Sequence[Any], *, name: str, arg_names=None,
     __tracebackhide__ = True
     result, printed, failure = _quietly(lambda: call_learner(fn, *args, name=name, arg_names=arg_names))
     message = "" if failure is None else str(failure)
-    # Show what the learner's code printed, but not our failure message twice.
-    _print(printed.replace(message + "\n", "") if message else printed, end="")
+    _print(printed, end="")  # what the learner's own code printed
     if failure is None:
         return result
     if probe is not None and "is not written yet" not in message:
