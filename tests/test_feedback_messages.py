@@ -32,8 +32,19 @@ def test_an_untouched_stub_reads_not_written_yet():
     assert "not written yet" in message and "squared_error(y_hat, y)" in message
 
 
-def test_none_says_return_is_missing():
-    assert "no `return`" in failure(lambda y_hat, y: None)
+def test_none_without_a_return_statement_says_the_return_is_missing():
+    def squared_error(y_hat, y):
+        (y - y_hat) ** 2
+    assert failure(squared_error) == ("NOT YET: squared_error(y_hat, y) returned None: the function has no "
+                                      "`return ...` statement, so Python gives None. End it with `return` and the result.")
+
+
+def test_none_from_a_return_line_does_not_claim_the_return_is_missing():
+    def squared_error(y_hat, y):
+        errors = list((y - y_hat) ** 2)
+        return errors.sort()
+    message = failure(squared_error)
+    assert "no `return" not in message and "your `return` line gives None" in message
 
 
 def test_a_list_asks_for_a_numpy_array():

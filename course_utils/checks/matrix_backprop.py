@@ -20,7 +20,7 @@ from course_utils.checks.relu_gating import relu_slope
 from course_utils.checks.slips import check_named, probe_outputs, run_learner
 from course_utils.diagnosis import (diagnose, loss_candidates, merge_candidates, scaled_candidates,
                                     vjp_candidates)
-from course_utils.feedback import FAIL_MARK, check, fail, passed
+from course_utils.feedback import FAIL_MARK, check, fail, missing_keys_message, passed
 from course_utils.gradcheck import compare_gradients, numerical_gradient, numerical_gradients, numerical_vjp
 from course_utils.reference import matrix_backprop as ref
 
@@ -287,8 +287,11 @@ def gradient_report(fn, X, Y, params) -> dict:
     verdict per parameter and the likely slip for any that fail. Returns {key: GradCheck}."""
     __tracebackhide__ = True
     result = run_learner(fn, (X, Y, params), name="two_layer_backward", arg_names=("X", "Y", "params"))
-    if not isinstance(result, Mapping) or any(k not in result for k in PARAM_KEYS):
+    if not isinstance(result, Mapping):
         fail(f"{FAIL_MARK}: two_layer_backward must return a dict with the keys {list(PARAM_KEYS)}.")
+    missing = [k for k in PARAM_KEYS if k not in result]
+    if missing:
+        fail(f"{FAIL_MARK}: {missing_keys_message('two_layer_backward(X, Y, params)', missing, PARAM_KEYS, result)}")
     expected = two_layer_expected(X, Y, params)
     candidates = two_layer_candidates(X, Y, params, expected)
     report = {}

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from course_utils.diagnosis import diagnose_key, shape_slip, slip_sentence
-from course_utils.feedback import FAIL_MARK, CheckFailed, call_learner, check, fail, signature
+from course_utils.feedback import FAIL_MARK, CheckFailed, call_learner, check, fail, join_problems, signature
 
 _print, _isinstance, _len = print, isinstance, len
 _ndarray, _generic = np.ndarray, np.generic
@@ -70,7 +70,20 @@ def _pairs(result, expected, outputs, label):
     return []
 
 
-DEFAULT_SHAPE_SLIPS = ("transposed", "not_summed_over_batch")
+DEFAULT_SHAPE_SLIPS = ("transposed", "not_summed_over_batch", "keepdims")
+
+
+def shape_slip_problem(value, reference, what: str, hints=None, allowed: Sequence[str] = DEFAULT_SHAPE_SLIPS):
+    """``(lines, cause)`` when ``value``'s shape alone gives a slip in ``allowed`` away, else ``None``
+    (see :func:`course_utils.diagnosis.shape_slip`)."""
+    if not _isinstance(value, (_ndarray, _generic) + _numbers) or _isinstance(value, bool):
+        return None
+    shape, wanted = np.shape(value), np.shape(reference)
+    key = shape_slip(shape, wanted)
+    if key not in allowed:
+        return None
+    wanted_text = "one number (shape ())" if wanted == () else f"shape {wanted}"
+    return [f"{what} has shape {shape}, expected {wanted_text}."], slip_sentence(key, hints)
 
 
 def name_shape_slips(result, expected, *, label: str, outputs=None, hints=None,
@@ -78,15 +91,10 @@ def name_shape_slips(result, expected, *, label: str, outputs=None, hints=None,
     """Fail with a named slip when an output's shape alone gives the slip away
     (only the slips in ``allowed``, see :func:`course_utils.diagnosis.shape_slip`)."""
     __tracebackhide__ = True
-    for what, _key, value, reference in _pairs(result, expected, outputs, label):
-        if not _isinstance(value, (_ndarray, _generic) + _numbers) or _isinstance(value, bool):
-            continue
-        shape, wanted = np.shape(value), np.shape(reference)
-        key = shape_slip(shape, wanted)
-        if key in allowed:
-            wanted_text = "one number (shape ())" if wanted == () else f"shape {wanted}"
-            fail(f"{FAIL_MARK}: {what} has shape {shape}, expected {wanted_text}.\n"
-                 f"  Likely cause: {slip_sentence(key, hints)}.")
+    pairs = _pairs(result, expected, outputs, label)
+    problems = [p for p in (shape_slip_problem(v, r, what, hints, allowed) for what, _k, v, r in pairs) if p]
+    if problems:
+        fail(f"{FAIL_MARK}: {join_problems(problems, _len(pairs))}")
 
 
 def check_named(fn: Callable, args: Sequence[Any], expected, *, name: str, arg_names=None,
@@ -94,12 +102,11 @@ def check_named(fn: Callable, args: Sequence[Any], expected, *, name: str, arg_n
                 cause=None, rtol=1e-5, atol=1e-8, quiet=False, shape_slips=DEFAULT_SHAPE_SLIPS):
     """:func:`course_utils.feedback.check`, with slips named from errors and shapes first."""
     __tracebackhide__ = True
-    label = signature(name, args, arg_names)
     result = run_learner(fn, args, name=name, arg_names=arg_names, probe=probe, hints=hints)
-    name_shape_slips(result, expected, label=label, outputs=outputs, hints=hints, allowed=shape_slips)
     return check(lambda *_: result, args, expected, name=name, arg_names=arg_names, outputs=outputs,
                  candidates=candidates, hints=hints, batch_size=batch_size, cause=cause,
-                 rtol=rtol, atol=atol, quiet=quiet)
+                 rtol=rtol, atol=atol, quiet=quiet,
+                 precheck=lambda what, value, reference: shape_slip_problem(value, reference, what, hints, shape_slips))
 
 
 def probe_outputs(fn: Callable, args: Sequence[Any], expected, candidates, outputs=None,
