@@ -227,6 +227,12 @@ def shape_hint(shape: tuple, wanted: tuple) -> str:
                 f"give both the same shape.")
     if _len(shape) == _len(wanted) + 1 and shape[1:] == wanted:
         return " One extra leading axis: sum over the batch (axis=0)."
+    if shape == () and _len(wanted) == 1:
+        return (" One number where one value per column is expected: a sum or mean with no axis adds up "
+                "every entry; sum over the batch only, axis=0.")
+    if _len(shape) == _len(wanted) == 1:
+        return (" A 1-D result of the wrong length: if it is a sum or a mean, check its axis "
+                "(axis=0 goes over the examples, the rows).")
     if int(np.prod(shape)) == int(np.prod(wanted)):
         return " Same number of entries, different layout: check for a reshape."
     return ""

@@ -170,6 +170,10 @@ def _linear_probe(N):
     return probe
 
 
+CACHE_ASSUMED = ("this check hands your function cache = (X, W, b), the tuple linear_forward returns by the "
+                 "contract (its three inputs, in that order): read X, W, b from it with X, W, b = cache")
+
+
 def check_linear_backward(fn, X, W, b, dout):
     """``fn(dout, (X, W, b))`` must return (dX, dW, db) for out = X @ W + b."""
     __tracebackhide__ = True
@@ -178,6 +182,7 @@ def check_linear_backward(fn, X, W, b, dout):
     return check_named(fn, (dout, cache), expected, name="linear_backward", arg_names=("dout", "cache"),
                        outputs=LINEAR_OUTPUTS, candidates=_linear_candidates(X, W, b, dout), hints=LINEAR_HINTS,
                        probe=_linear_probe(_f(X).shape[0]), batch_size=_f(X).shape[0],
+                       error_hints={k: CACHE_ASSUMED for k in ("TypeError", "KeyError", "IndexError", "AttributeError")},
                        cause="write the shapes: dX (N, D), dW (D, H), db (H,); each comes from dout (N, H) and one of X or W, with a sum over the batch for the shared W and b")
 
 

@@ -40,11 +40,12 @@ def _quietly(function: Callable, *args):
 
 
 def run_learner(fn: Callable, args: Sequence[Any], *, name: str, arg_names=None,
-                probe: Callable[[Callable], str | None] | None = None, hints=None):
+                probe: Callable[[Callable], str | None] | None = None, hints=None, error_hints=None):
     """Call the learner's ``fn`` like :func:`course_utils.feedback.call_learner`; if it raises,
     ask ``probe(fn)`` for the slip key and add its sentence to the message."""
     __tracebackhide__ = True
-    result, printed, failure = _quietly(lambda: call_learner(fn, *args, name=name, arg_names=arg_names))
+    result, printed, failure = _quietly(lambda: call_learner(fn, *args, name=name, arg_names=arg_names,
+                                                             error_hints=error_hints))
     message = "" if failure is None else str(failure)
     _print(printed, end="")  # what the learner's own code printed
     if failure is None:
@@ -99,10 +100,11 @@ def name_shape_slips(result, expected, *, label: str, outputs=None, hints=None,
 
 def check_named(fn: Callable, args: Sequence[Any], expected, *, name: str, arg_names=None,
                 outputs=None, candidates=None, hints=None, probe=None, batch_size=None,
-                cause=None, rtol=1e-5, atol=1e-8, quiet=False, shape_slips=DEFAULT_SHAPE_SLIPS):
+                cause=None, rtol=1e-5, atol=1e-8, quiet=False, shape_slips=DEFAULT_SHAPE_SLIPS, error_hints=None):
     """:func:`course_utils.feedback.check`, with slips named from errors and shapes first."""
     __tracebackhide__ = True
-    result = run_learner(fn, args, name=name, arg_names=arg_names, probe=probe, hints=hints)
+    result = run_learner(fn, args, name=name, arg_names=arg_names, probe=probe, hints=hints,
+                         error_hints=error_hints)
     return check(lambda *_: result, args, expected, name=name, arg_names=arg_names, outputs=outputs,
                  candidates=candidates, hints=hints, batch_size=batch_size, cause=cause,
                  rtol=rtol, atol=atol, quiet=quiet,
