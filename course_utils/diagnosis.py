@@ -67,6 +67,8 @@ SLIP_MESSAGES = {
                      "positive entries and replaces the others by 0",
     "keepdims": "the gradient kept the summed axis: a sum with keepdims=True gives shape (1, H) where "
                 "the parameter has shape (H,); sum with axis=0 and no keepdims",
+    "fractions_dropped": "the fractions are dropped: // (floor division), int(...) or .astype(int) keeps "
+                         "whole numbers only; divide with / and keep floats",
     "returned_relu": "this is relu(z) itself, not its derivative: the derivative is 1 where z > 0 "
                      "and 0 elsewhere",
 }
@@ -124,6 +126,8 @@ def diagnose_key(actual, expected, *, batch_size=None, candidates=None, rtol=1e-
             generic += [("mean_missing", expected * batch_size), ("mean_extra", expected / batch_size)]
     if expected.ndim == 2 and expected.shape[0] != expected.shape[1]:
         generic.append(("transposed", expected.T))
+    if bool((np.floor(expected) != expected).any()):
+        generic += [("fractions_dropped", np.floor(expected)), ("fractions_dropped", np.trunc(expected))]
     for key, candidate in generic:
         if _matches(actual, candidate, rtol, atol):
             return key

@@ -369,7 +369,7 @@ def _split_outputs(result, expected, outputs: Sequence[str] | None, label: str):
     """Pair each returned value with its expected value; explain structural mismatches."""
     if _isinstance(expected, Mapping):
         if not _isinstance(result, Mapping):
-            return None, f"{label} returned {_describe(result)}, but a dict with keys {sorted(expected)} is expected."
+            return None, f"{label} returned {_describe(result)}, but a dict with keys {list(expected)} is expected."
         missing = [k for k in expected if k not in result]
         if missing:
             return None, missing_keys_message(label, missing, list(expected), result)

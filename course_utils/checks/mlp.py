@@ -14,6 +14,7 @@ import numpy as np
 
 from course_utils.feedback import (FAIL_MARK, call_learner, compare_parts, fail, join_problems,
                                    missing_keys_message, none_parts_message, passed, compare)
+from course_utils.checks.slips import shape_slip_problem
 from course_utils.gradcheck import numerical_vjp
 from course_utils.reference import mlp as ref
 
@@ -131,6 +132,10 @@ def check_mlp_backward(forward_fn, backward_fn, X, params, dscores):
     no_upstream = numerical_vjp(lambda **p: ref.mlp_forward(X, p), base, np.ones_like(np.asarray(dscores)))
     problems = []
     for key in keys:
+        named = shape_slip_problem(grads[key], expected[key], f"{label}['{key}']", BACKWARD_HINTS)
+        if named:
+            problems.append(named)
+            continue
         candidates = {"mask_missing": open_gate[key], "mask_from_activation": by_activation[key],
                       "upstream_missing": no_upstream[key]}
         lines, likely = compare_parts(grads[key], expected[key], f"{label}['{key}']",
