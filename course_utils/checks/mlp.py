@@ -155,7 +155,7 @@ BACKWARD_HINTS = {
                             "is the 0/1 mask of the pre-activation, dZ = dA * (Z > 0), with Z from that layer's cache",
     "upstream_missing": "dscores is not used: the backward pass must start from the gradient it "
                         "receives, not from ones",
-    "not_summed_over_batch": "a bias gradient has one row per example: sum it over the batch, db = dZ.sum(axis=0)",
+    "not_summed_over_batch": "a bias gradient has one row per example: sum over the batch, db = dZ.sum(axis=0)",
     "keepdims": "a bias gradient kept the summed axis: dZ.sum(axis=0, keepdims=True) has shape (1, H), "
                 "the bias has shape (H,); leave keepdims out",
 }
