@@ -14,7 +14,7 @@ from nbgrader_course import TempCourse, read, replace_cell_source
 SLIPPED_MSE = '''def mse(y_hat, y):
     return float(np.sum(squared_error(y_hat, y)) / len(y))
 '''
-MESSAGE = ("NOT YET: mse(y_hat, y) (the returned value): expected 1, got 3.\n"
+MESSAGE = ("NOT YET: mse(y_hat, y) (the returned value): expected 2, got 6.\n"
            "  Likely cause: the result is 3 times too large: the sum was divided by len(y) = 2, the number of rows; "
            "the mean divides by every element, N = y.size = 6.")
 NOISE = ("Traceback", "course_utils", "feedback.py", "skipping hidden", "__tracebackhide__", "File \"")
