@@ -166,3 +166,43 @@ def test_dict_results_name_the_missing_key():
 def test_check_value_names_what_it_compared():
     with pytest.raises(AssertionError, match="your table's bias row"):
         check_value(3.0, 4.0, "your table's bias row")
+
+
+@pytest.mark.parametrize("returned, words", [
+    (np.zeros((1, 3)), "keepdims=True keeps the summed axis"),
+    (np.zeros((3, 1)), "An extra axis of length 1 at the end"),
+    (np.zeros((3, 3)), "an (N,) array combined with an (N, 1) array broadcasts to (N, N)"),
+    (np.float64(1.0), "a sum or mean with no axis adds up every entry"),
+    (np.zeros(5), "check its axis"),
+])
+def test_a_wrong_shape_names_its_usual_cause(returned, words):
+    assert words in failure(lambda y_hat, y: returned)
+
+
+def test_two_slips_at_once_are_both_named():
+    message = failure(lambda y_hat, y: -2 * (y - y_hat) ** 2)  # sign flipped and an extra factor 2
+    assert "two things at once: (1) every entry has the opposite sign" in message
+    assert "(2) every entry is twice the expected value" in message
+
+
+def test_a_key_error_from_the_sandbox_names_the_keys_it_has():
+    from course_utils.feedback import error_hint
+
+    # The grading sandbox rebuilds KeyError('dW1') from its words, so its argument is the key's repr.
+    said = error_hint(KeyError("'dW1'"), ({"W1": np.zeros(1), "b1": np.zeros(1)},), ("grads",))
+    assert said.startswith("the dict has no key 'dW1': its keys are ['W1', 'b1']")
+
+
+def test_an_argument_that_cannot_be_copied_is_explained_not_raised():
+    import threading
+
+    with pytest.raises(CheckFailed, match="the check gives your function copies of its inputs"):
+        check(lambda lock, y: np.zeros(3), (threading.Lock(), Y), np.zeros(3))
+
+
+def test_arguments_in_keep_reach_the_function_as_they_are():
+    from course_utils.feedback import call_learner
+
+    own = {"node": object()}
+    assert call_learner(lambda d, c: c, np.zeros(2), own, keep=(1,)) is own
+    assert call_learner(lambda d, c: c, np.zeros(2), own) is not own
