@@ -313,15 +313,17 @@ def compare(actual, expected, what: str, **options) -> str | None:
     return "\n".join(lines + ([f"  Likely cause: {likely}."] if likely else []))
 
 
-def join_problems(problems: Sequence[tuple[list[str], str | None]], total: int) -> str:
-    """One message for one or several wrong outputs; a cause shared by several is said once."""
+def join_problems(problems: Sequence[tuple[list[str], str | None]], total: int, label: str = "") -> str:
+    """One message for one or several wrong outputs (of the function ``label``); a cause
+    shared by several is said once."""
     if _len(problems) == 1:
         lines, likely = problems[0]
         return "\n".join(lines + ([f"  Likely cause: {likely}."] if likely else []))
     causes = [c for _, c in problems if c]
     distinct = list(dict.fromkeys(causes))
-    head = (f"more than one thing is off: {_len(problems)} of {total} outputs are not right yet."
-            if _len(distinct) > 1 else f"{_len(problems)} of {total} outputs are not right yet.")
+    named = f"{label}: " if label else ""
+    head = (f"{named}more than one thing is off: {_len(problems)} of {total} outputs are not right yet."
+            if _len(distinct) > 1 else f"{named}{_len(problems)} of {total} outputs are not right yet.")
     out, said = [head], set()
     for lines, likely in problems:
         out += lines
@@ -443,7 +445,7 @@ def check(fn: Callable, args: Sequence[Any], expected, *, name: str | None = Non
         if lines:
             problems.append((lines, likely))
     if problems:
-        fail(f"{FAIL_MARK}: {join_problems(problems, _len(pairs))}")
+        fail(f"{FAIL_MARK}: {join_problems(problems, _len(pairs), label)}")
     if not quiet:
         passed(f"{label} gives the expected result.")
 

@@ -144,7 +144,7 @@ def check_mlp_backward(forward_fn, backward_fn, X, params, dscores):
         if lines:
             problems.append((lines, likely))
     if problems:
-        fail(f"{FAIL_MARK}: {join_problems(problems, _len(keys))}")
+        fail(f"{FAIL_MARK}: {join_problems(problems, _len(keys), label)}")
     passed(f"{label} matches the numerical gradients of every parameter.")
 
 

@@ -95,7 +95,7 @@ def name_shape_slips(result, expected, *, label: str, outputs=None, hints=None,
     pairs = _pairs(result, expected, outputs, label)
     problems = [p for p in (shape_slip_problem(v, r, what, hints, allowed) for what, _k, v, r in pairs) if p]
     if problems:
-        fail(f"{FAIL_MARK}: {join_problems(problems, _len(pairs))}")
+        fail(f"{FAIL_MARK}: {join_problems(problems, _len(pairs), label)}")
 
 
 def check_named(fn: Callable, args: Sequence[Any], expected, *, name: str, arg_names=None,
