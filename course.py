@@ -2,7 +2,11 @@
 """One entry point for learners, instructors and maintainers.
 
     python3 course.py open        # set up, then JupyterLab on notebook 01 in your workspace
+    python3 course.py progress    # grade your saved notebooks with the course's hidden tests
+    python3 course.py solution NN_name [function]   # a worked solution, once your answer passes
+    python3 course.py reset NN_name                  # a fresh copy of a notebook (yours kept beside it)
     python3 course.py test        # set up, then the whole test suite (extra args go to pytest)
+    python3 course.py test --quick   # the quick tier: every module and notebook, about a minute
     python3 course.py release     # regenerate notebooks/ from solutions/ (maintainers)
     python3 course.py instructor on|off   # show or hide nbgrader's instructor tools
     python3 course.py grade release|collect|autograde|feedback|export   # an instructor's grading steps
@@ -44,6 +48,17 @@ PROXY_PREFIX = Path.home() / ".cache" / "learning-from-mistakes" / "configurable
 # nbgrader's instructor tools; learners do not need to see them.
 INSTRUCTOR_LAB_EXTENSIONS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"]
 INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader"]
+# Studying alone (`open`) there is no exchange: nbgrader's Assignment List, Course List and
+# its menu would only fail, and JupyterLab's news pop-up is noise. Switched off for `open`
+# only, through a configuration folder of its own (JUPYTER_CONFIG_PATH), so the same
+# environment still serves a class (classroom/) with nbgrader's menus.
+SELF_PACED_LAB_DISABLED = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list",
+                           "@jupyter/nbgrader:menu", "@jupyterlab/apputils-extension:announcements"]
+# Voilà (installed with the test extras) turns traitlets' deprecation warnings on and then
+# reads a deprecated setting: a warning at every start, for a page learners do not use here.
+SELF_PACED_SERVER_DISABLED = ["nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list",
+                              "voila.server_extension"]
+SELF_PACED_CONFIG = VENV / "etc" / "learning-from-mistakes" / "self-paced"
 
 
 def say(message: str) -> None:
@@ -118,6 +133,10 @@ def set_instructor_tools(enabled: bool) -> None:
     for extension in INSTRUCTOR_LAB_EXTENSIONS:
         run(jupyter("labextension", action, "--level=sys_prefix", extension),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # JupyterLab's first run after a disable "migrates" it to a lock, which an
+        # instructor's own `labextension enable --level=user` (the hub) could not undo.
+        run(jupyter("labextension", "unlock", "--level=sys_prefix", extension),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for extension in INSTRUCTOR_SERVER_EXTENSIONS:
         run(jupyter("server", "extension", action, "--sys-prefix", extension),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -133,6 +152,8 @@ def instructor_tools_hidden() -> bool:
     try:
         page = json.loads((config / "labconfig" / "page_config.json").read_text())
         disabled = page.get("disabledExtensions", {})
+        if any(page.get("lockedExtensions", {}).get(ext) for ext in INSTRUCTOR_LAB_EXTENSIONS):
+            return False  # locked by an older launcher: unlock them
         servers = {}
         for name in INSTRUCTOR_SERVER_EXTENSIONS:
             path = config / "jupyter_server_config.d" / f"{name}.json"
@@ -148,8 +169,12 @@ def sync_workspace(release: Path, workspace: Path) -> list[Path]:
     """Copy release notebooks the learner does not have yet; never touch existing ones.
 
     Returns the relative paths that were added. Every other file already in the
-    workspace (the learner's work) is left exactly as it is.
+    workspace (the learner's work) is left exactly as it is. Each copy is recorded in
+    ``<workspace>/.course/state.json`` (see course_utils/selfpaced/workspace.py).
     """
+    from course_utils.selfpaced import workspace as state_file
+
+    state = state_file.load_state(workspace)
     added = []
     for source in sorted(release.rglob("*")):
         if not source.is_file() or ".ipynb_checkpoints" in source.parts:
@@ -157,35 +182,236 @@ def sync_workspace(release: Path, workspace: Path) -> list[Path]:
         relative = source.relative_to(release)
         target = workspace / relative
         if target.exists():
+            # A copy placed before records were kept, still as released: record it now.
+            if str(relative) not in state["placed"] and target.read_bytes() in (
+                    source.read_bytes(), state_file.placed_bytes(source)):
+                state["placed"][str(relative)] = {"release": state_file.sha(source), "placed": state_file.sha(target)}
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Copy to a temporary name first so an interrupted copy never looks like work.
-        partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(source, partial)
-        partial.replace(target)
+        # Written to a temporary name first so an interrupted copy never looks like work.
+        state_file.place(source, target, state, str(relative))
         added.append(relative)
+    state_file.save_state(workspace, state)
     return added
+
+
+def self_paced_config() -> Path:
+    """The configuration folder `open` adds: nbgrader's class menus and the news pop-up off."""
+    labconfig = SELF_PACED_CONFIG / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    page = {"disabledExtensions": {name: True for name in SELF_PACED_LAB_DISABLED}}
+    server = {"ServerApp": {"jpserver_extensions": {name: False for name in SELF_PACED_SERVER_DISABLED}}}
+    for path, content in ((labconfig / "page_config.json", page),
+                          (SELF_PACED_CONFIG / "jupyter_server_config.json", server)):
+        text = json.dumps(content, indent=2) + "\n"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    return SELF_PACED_CONFIG
+
+
+def server_address(jupyter_args: list[str]) -> tuple[str, int, str, list[str]]:
+    """(host, port, token, arguments to add) for the address `open` prints before JupyterLab starts.
+
+    What the learner passed (``--port``, ``--ip``, ``--IdentityProvider.token``) is used as
+    given; otherwise a free port from 8888 on and a fresh token are chosen here and passed on.
+    """
+    import secrets
+    import socket
+
+    def given(*names: str) -> str | None:
+        for i, arg in enumerate(jupyter_args):
+            for name in names:
+                if arg.startswith(f"{name}="):
+                    return arg.split("=", 1)[1]
+                if arg == name and i + 1 < len(jupyter_args):
+                    return jupyter_args[i + 1]
+        return None
+
+    extra = []
+    host = given("--ip", "--ServerApp.ip") or "localhost"
+    port_text = given("--port", "--ServerApp.port")
+    token = given("--IdentityProvider.token", "--ServerApp.token")
+    if port_text is None:
+        for port in range(8888, 8988):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+        extra += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+    else:
+        port = int(port_text)
+    if token is None:
+        token = secrets.token_hex(24)
+        extra.append(f"--IdentityProvider.token={token}")
+    return host, port, token, extra
+
+
+def kernel_encryption() -> list[str]:
+    """Encrypt the server's traffic with its kernels where both sides can.
+
+    Without it every kernel start prints that the kernel runs over TCP without encryption.
+    (Local sockets instead of TCP would do too, but their paths are limited to 107 characters.)
+    """
+    try:
+        import zmq
+        from jupyter_client.manager import KernelManager
+    except ImportError:
+        return []
+    if not zmq.has("curve") or "transport_encryption" not in KernelManager.class_trait_names():
+        return []
+    return ["--KernelManager.transport_encryption=auto"]
 
 
 def command_open(args: argparse.Namespace) -> None:
     ensure_environment([])
     reexec_in_venv()
+    from course_utils.selfpaced import workspace as state_file
+
     if not instructor_tools_hidden():
         set_instructor_tools(enabled=False)
     fresh = not WORKSPACE.exists()
     added = sync_workspace(RELEASE, WORKSPACE)
     notebooks = [p for p in added if p.suffix == ".ipynb"]
+    state = state_file.load_state(WORKSPACE)
+    updated = state_file.refresh_untouched(RELEASE, WORKSPACE, state)
+    state_file.save_state(WORKSPACE, state)
+    state_file.ensure_progress_notebook(WORKSPACE)
     if fresh:
         say(f"your workspace is {WORKSPACE} ({len(notebooks)} notebooks); your work is saved there")
     elif notebooks:
         say(f"added {len(notebooks)} new notebook(s) to your workspace: {', '.join(map(str, notebooks))}")
     else:
         say(f"your workspace {WORKSPACE} is up to date; your notebooks were left as they are")
-    command = jupyter("lab", f"--ServerApp.root_dir={WORKSPACE}", str(WORKSPACE / FIRST_NOTEBOOK))
+    if updated:
+        say(f"updated {len(updated)} notebook(s) you had not started to the course's newer version: "
+            f"{', '.join(Path(r).parent.name for r in updated)}")
+    newer = state_file.outdated_started(RELEASE, WORKSPACE, state)
+    if newer:
+        names = [Path(r).parent.name for r in newer]
+        say(f"newer version in the course of {', '.join(names)}: `python3 course.py reset {names[0]}` gets it "
+            "(your file is kept beside it with a timestamp)")
+    landing = state_file.last_worked_on(RELEASE, WORKSPACE, state) or str(FIRST_NOTEBOOK)
+    host, port, token, extra_args = server_address(args.jupyter_args)
+    url = f"http://{host}:{port}/lab/tree/{Path(landing).as_posix()}" + (f"?token={token}" if token else "")
+    say(f"JupyterLab opens {landing} at {url}")
+    if "--no-browser" in args.jupyter_args:
+        say("open that address in your browser; Ctrl+C here stops JupyterLab")
+    os.environ["COURSE_WORKSPACE"] = str(WORKSPACE)  # show_progress() in a notebook finds the workspace
+    # The Jupyter configuration folders: this one's settings win over the environment's.
+    extra = os.environ.get("JUPYTER_CONFIG_PATH")
+    os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(self_paced_config()), *([extra] if extra else [])])
+    # A note at every kernel start a learner cannot act on: the debugger's frozen modules.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    command = jupyter("lab", f"--ServerApp.root_dir={WORKSPACE}",
+                      f"--LabApp.default_url=/lab/tree/{Path(landing).as_posix()}",
+                      # Only errors reach the terminal; the address is the line above.
+                      "--ServerApp.log_level=ERROR", "--LabApp.log_level=ERROR",
+                      # jupyter_server's default ping timeout is longer than its interval: a warning at
+                      # every kernel connection.
+                      "--ServerApp.websocket_ping_timeout=30",
+                      *extra_args, *kernel_encryption())
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     command += args.jupyter_args
     os.execv(command[0], command)
+
+
+# ---- studying alone: progress, solution, reset ---------------------------------------
+
+def command_progress(args: argparse.Namespace) -> None:
+    ensure_environment([])
+    reexec_in_venv()
+    import time
+
+    from course_utils.grading.confine import availability
+    from course_utils.selfpaced.progress import text_lines, workspace_progress, write_html
+
+    if not WORKSPACE.exists():
+        say(f"no workspace yet at {WORKSPACE}: `python3 course.py open` makes it")
+    confined, reason = availability()
+    if not confined:
+        say(f"your code runs without the operating system's confinement here ({reason.split(';')[0]}); "
+            "it is your own code, so the grades are the same")
+    start = time.perf_counter()
+    try:
+        rows = workspace_progress(ROOT, WORKSPACE, [notebook_name(n) for n in args.notebooks] or None, jobs=args.jobs,
+                                  isolation="bubblewrap" if confined else "none")
+    except RuntimeError as error:
+        say(f"grading failed: {error}")
+        sys.exit(1)
+    seconds = time.perf_counter() - start
+    if WORKSPACE.exists() and not args.notebooks:  # progress.html is always the whole course
+        page = write_html(rows, WORKSPACE / "progress.html")
+        say(f"graded in {seconds:.1f} s with the course's hidden tests; the table is also in {page} "
+            "(and in progress.ipynb in JupyterLab)")
+    else:
+        say(f"graded in {seconds:.1f} s with the course's hidden tests")
+    for line in text_lines(rows):
+        print(line)
+
+
+def command_solution(args: argparse.Namespace) -> None:
+    ensure_environment([])
+    reexec_in_venv()
+    from course_utils.selfpaced import solution
+    from course_utils.selfpaced.progress import NOT_STARTED, PASSED, workspace_progress
+
+    name = notebook_name(args.notebook)
+    wanted = solution.release_exercises(ROOT, name)
+    if args.function:
+        found = next((e for e in wanted if e.name == args.function or args.function in e.functions
+                      or args.function in (e.grade_id, e.grade_id.removesuffix("-test"))), None)
+        if found is None:
+            sys.exit(f"{name} has no exercise {args.function!r}; its exercises: {', '.join(e.name for e in wanted)}")
+        wanted = [found]
+    say(f"checking your {name} with the course's tests first ...")
+    row = workspace_progress(ROOT, WORKSPACE, [name])[0]
+    status = {r.exercise.grade_id: r.status for r in row.results}
+    waiting = [e for e in wanted if status.get(e.grade_id) != PASSED]
+    shown = [e for e in wanted if e not in waiting]
+    if waiting:
+        listing = ", ".join(f"{e.name} ({'not started' if status.get(e.grade_id) == NOT_STARTED else 'not passed yet'})"
+                            for e in waiting)
+        say(f"your answer has not passed all the tests yet: {listing}")
+        if args.yes:
+            shown = wanted
+        elif not sys.stdin.isatty():
+            say(f"not shown: {', '.join(e.name for e in waiting)}; pass --yes to see it anyway "
+                "(trying once more is how it sticks)")
+            if not shown:
+                sys.exit(1)
+        else:
+            answer = input("Show the reference solution anyway? Trying once more is how it sticks. [y/N] ")
+            if answer.strip().lower() in ("y", "yes"):
+                shown = wanted
+            else:
+                say("not shown; `python3 course.py progress` says what the checks found")
+    for exercise in shown:
+        print()
+        print(solution.text(ROOT, name, exercise))
+
+
+def notebook_name(given: str) -> str:
+    """``03_chain_rule`` from ``03_chain_rule``, ``03``, ``03_chain_rule.ipynb`` or a path; exit if unknown."""
+    stem = Path(given).stem if given.endswith(".ipynb") else Path(given).name
+    names = sorted(p.parent.name for p in RELEASE.glob("*/*.ipynb"))
+    matches = [n for n in names if n == stem] or [n for n in names if n.startswith(stem)]
+    if len(matches) != 1:
+        sys.exit(f"[course] no single notebook called {given!r}; the notebooks: {', '.join(names)}")
+    return matches[0]
+
+
+def command_reset(args: argparse.Namespace) -> None:
+    ensure_environment([])
+    reexec_in_venv()
+    from course_utils.selfpaced.workspace import reset
+
+    name = notebook_name(args.notebook)
+    fresh, backup = reset(RELEASE, WORKSPACE, name)
+    if backup is not None:
+        say(f"your {name} is kept as {backup.relative_to(WORKSPACE)}; {fresh.relative_to(WORKSPACE)} is a fresh copy "
+            "of the course's current version")
+    else:
+        say(f"{fresh.relative_to(WORKSPACE)} is a fresh copy of the course's current version")
+    say("if JupyterLab has the notebook open, close it without saving and open it again")
 
 
 # ---- test -------------------------------------------------------------------------
@@ -193,6 +419,8 @@ def command_open(args: argparse.Namespace) -> None:
 def install_system_packages() -> None:
     """Install the Debian packages the browser and data tests use, where we can."""
     missing = [pkg for path, pkg in SYSTEM_PACKAGES.items() if not Path(path).exists()]
+    if os.environ.get("COURSE_BROWSER") == "playwright":  # the browser comes from Playwright instead
+        missing = [pkg for pkg in missing if pkg != "chromium"]
     if not missing:
         return
     can_apt = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
@@ -220,14 +448,48 @@ def install_proxy() -> None:
         stdout=subprocess.DEVNULL)
 
 
+# The quick tier: every course_utils module's unit tests and every notebook run once by
+# nbval, without nbgrader round trips, browsers or the hub (about a minute on 2 cores).
+QUICK_TIER = ["-m", "not slow and not browser and not hub"]
+
+
+def pytest_command(pytest_args: list[str]) -> list[str]:
+    """pytest's arguments for ``course.py test [--quick] [pytest args]``.
+
+    Bare ``test`` and ``test --quick`` share the tests out over the cores (pytest-xdist,
+    scheduled by tests/conftest.py) and print the ten slowest tests; with arguments of your
+    own, pytest runs exactly them in one process (so ``-s``, ``--pdb`` and ``-k`` behave).
+    """
+    quick = "--quick" in pytest_args
+    own = [arg for arg in pytest_args if arg != "--quick"]
+    command = [*QUICK_TIER] if quick else []
+    if not own:
+        workers = min(os.cpu_count() or 1, 4)
+        command += ["-n", str(workers), "--durations=10"] if workers > 1 else ["--durations=10"]
+    return command + own
+
+
+def install_playwright_browser() -> None:
+    """Playwright's own Chromium, where the platform allows it (COURSE_BROWSER=playwright)."""
+    with_deps = ["--with-deps"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    say("installing Playwright's Chromium (COURSE_BROWSER=playwright)")
+    run([str(venv_python()), "-m", "playwright", "install", *with_deps, "chromium"], stdout=subprocess.DEVNULL)
+
+
 def command_test(args: argparse.Namespace) -> None:
     ensure_environment(["test", "browser", "hub"])
     if not inside_venv():
         install_system_packages()
         install_proxy()
+        if os.environ.get("COURSE_BROWSER") == "playwright":
+            install_playwright_browser()
     reexec_in_venv()
     os.chdir(ROOT)
-    result = subprocess.run([str(venv_python()), "-m", "pytest", *args.pytest_args])
+    command = pytest_command(args.pytest_args)
+    if "-n" in command:  # one BLAS thread per worker: two workers on two cores, not four threads
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
+    result = subprocess.run([str(venv_python()), "-m", "pytest", *command])
     sys.exit(result.returncode)
 
 
@@ -423,7 +685,19 @@ def main() -> None:
     p = sub.add_parser("open", help="open the course in JupyterLab")
     p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     p.set_defaults(func=command_open)
-    p = sub.add_parser("test", help="run the whole test suite")
+    p = sub.add_parser("progress", help="grade your saved notebooks with the course's hidden tests")
+    p.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
+    p.add_argument("--jobs", type=int, default=None, help="notebooks graded at the same time (default: 2 at most)")
+    p.set_defaults(func=command_progress)
+    p = sub.add_parser("solution", help="a worked solution, once your own answer passes")
+    p.add_argument("notebook", help="e.g. 03_chain_rule")
+    p.add_argument("function", nargs="?", help="one exercise, e.g. chain_backward (default: all of the notebook)")
+    p.add_argument("--yes", action="store_true", help="show it even if your answer does not pass yet (no prompt)")
+    p.set_defaults(func=command_solution)
+    p = sub.add_parser("reset", help="a fresh copy of a notebook; yours is kept beside it with a timestamp")
+    p.add_argument("notebook", help="e.g. 03_chain_rule")
+    p.set_defaults(func=command_reset)
+    p = sub.add_parser("test", help="run the whole test suite (--quick: the quick tier)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     p.set_defaults(func=command_test)
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/")

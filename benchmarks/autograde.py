@@ -201,13 +201,24 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="nbgrader processes at once")
     parser.add_argument("--skip-one-worker", action="store_true",
                         help="leave out the middle run (the parallel code with one worker)")
+    parser.add_argument("--isolation", choices=["bubblewrap", "none"], default="bubblewrap",
+                        help="how learners' code is confined (SandboxExecute.isolation; default bubblewrap, "
+                             "as `course.py grade autograde` grades; none: as --unsafe-no-isolation)")
     parser.add_argument("--keep", type=Path, help="build the three courses here and keep them")
     args = parser.parse_args()
+    isolation = (f"--SandboxExecute.isolation={args.isolation}",)
+    if args.isolation == "bubblewrap":
+        from course_utils.grading.confine import availability
+
+        available, reason = availability()
+        if not available:
+            parser.error(f"cannot grade confined here: {reason} (or --isolation none)")
     # nbgrader's own gradebook code makes SQLAlchemy warn about its session while merging.
     warnings.filterwarnings("ignore", message="Object of type .* not in session")
     assignments = args.assignments or sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
     where = Path(tempfile.mkdtemp(prefix="autograde-bench-")) if args.keep is None else args.keep.resolve()
-    print(f"CPU: {os.cpu_count()} logical cores; load average before: {load_average()}")
+    print(f"CPU: {os.cpu_count()} logical cores; load average before: {load_average()}; "
+          f"isolation: {args.isolation}")
     print(f"class: {args.learners} learners x {len(assignments)} assignments ({', '.join(assignments)}); "
           f"mix per ten submissions: {PATTERN} (C correct, W one typical mistake, B broken: {', '.join(BROKEN)})")
     try:
@@ -248,7 +259,7 @@ def main() -> None:
         seq_times = {}
         print(f"grading sequentially, one nbgrader autograde per assignment ... (load {load_average()})", flush=True)
         for assignment in assignments:
-            seq_times[assignment] = nbgrader(seq_root, "autograde", assignment, "--force")
+            seq_times[assignment] = nbgrader(seq_root, "autograde", assignment, "--force", *isolation)
         sequential = sum(seq_times.values())
         one_worker = None
         if not args.skip_one_worker:
@@ -256,11 +267,13 @@ def main() -> None:
             print(f"grading with one worker (one nbgrader process for everything) ... (load {load_average()})",
                   flush=True)
             start = time.perf_counter()
-            autograde_parallel(one_root, assignments, 1, one_root / "grading" / "logs" / "autograde.log")
+            autograde_parallel(one_root, assignments, 1, one_root / "grading" / "logs" / "autograde.log",
+                               extra=isolation)
             one_worker = time.perf_counter() - start
         print(f"grading in parallel ({args.jobs} workers) ... (load {load_average()})", flush=True)
         start = time.perf_counter()
-        autograde_parallel(par_root, assignments, args.jobs, par_root / "grading" / "logs" / "autograde.log")
+        autograde_parallel(par_root, assignments, args.jobs, par_root / "grading" / "logs" / "autograde.log",
+                           extra=isolation)
         parallel = time.perf_counter() - start
         load_after = load_average()
 

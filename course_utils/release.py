@@ -13,6 +13,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.selfpaced.workspace import LANGUAGE_INFO
+
 # Notebook metadata we keep; everything else (language_info's version, widget state,
 # editor settings) is run-specific and dropped.
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -64,4 +66,19 @@ def generate_release(course_root: Path, release_dir: Path, names: list[str] | No
              f"--CourseDirectory.release_directory={Path(release_dir).resolve()}",
              "--log-level=WARN"],
             cwd=course_root, check=True)
+        for path in sorted((Path(release_dir) / name).glob("*.ipynb")):
+            complete_metadata(path)
     return names
+
+
+def complete_metadata(path: Path) -> None:
+    """Give a learner's notebook the ``language_info`` its kernel reports, but for the Python version.
+
+    JupyterLab writes the kernel's ``language_info`` into an open notebook; a notebook that
+    already says the same stays unmodified. The version depends on the learner's machine:
+    ``course.py open`` adds it when it copies the notebook into the workspace
+    (:mod:`course_utils.selfpaced.workspace`), so the release stays the same everywhere.
+    """
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["language_info"] = nbformat.from_dict(LANGUAGE_INFO)
+    nbformat.write(nb, path)

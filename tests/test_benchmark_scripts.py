@@ -34,3 +34,13 @@ def test_autograde_benchmark_grades_a_small_class_identically_both_ways():
 def test_mlp_benchmark_prints_its_ratios():
     lines = run_benchmark("mlp.py", "--repeats", "3", "--synthetic", "--no-torch", "--no-readable")
     assert re.fullmatch(r"ratio_floor=\d+\.\d{3} ratio_torch=nan", lines[-1]), lines[-1]
+
+
+@pytest.mark.slow
+def test_test_times_prints_each_tiers_wall_time_and_the_slowest_tests():
+    lines = run_benchmark("test_times.py", "--tiers", "quick", "--", "-k", "environment_in_step")
+    tier = next(line for line in lines if line.startswith("quick "))
+    assert re.match(r"quick +\d+\.\d s wall  2 tests  2 passed", tier), lines
+    slowest = lines[lines.index(next(l for l in lines if l.startswith("ten slowest"))) + 1:-1]
+    assert len(slowest) == 2 and all("test_environment_in_step" in line for line in slowest), slowest
+    assert re.fullmatch(r"test_times quick_s=\d+\.\d", lines[-1]), lines[-1]

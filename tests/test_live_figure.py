@@ -1,5 +1,6 @@
 """Live figures paint only the latest state, once per frame the browser asks for."""
 import asyncio
+import concurrent.futures
 import importlib.util
 import json
 
@@ -65,6 +66,8 @@ def test_player_stops_itself_with_a_reason_and_resets_its_button():
         await asyncio.wait_for(player._task, timeout=5)
         return player
 
-    player = asyncio.run(run())
+    # A loop of its own in a thread of its own: independent of any loop this thread may hold.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        player = pool.submit(asyncio.run, run()).result(timeout=30)
     assert len(ticks) == 3 and player.stopped_because == "step limit"
     assert not player.playing and player.button.description == "Play"

@@ -87,11 +87,20 @@ def as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def course_utils_parent() -> Path:
+    import course_utils
+
+    return Path(os.path.abspath(course_utils.__file__)).parent.parent
+
+
 def readable_paths() -> list[str]:
     """Folders the sandbox's Python needs, read-only: interpreter, environment, ``course_utils``."""
     import course_utils
 
     paths = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.abspath(course_utils.__file__))}
+    # Site folders the interpreter reads through a .pth file (an interpreter copied for
+    # several accounts points at the environment's site-packages this way).
+    paths.update(p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages"))
     # An interpreter copied or built outside the system's folders may need its libraries found.
     paths.update(p for p in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if os.path.isabs(p))
     executable = os.path.realpath(sys.executable)
@@ -141,6 +150,9 @@ def bwrap_command(python_args: list[str], submissions: str, limits: Limits = Lim
                 "--chdir", SCRATCH, "--clearenv"]
     env = dict(SANDBOX_ENV)
     env.update({name: os.environ[name] for name in PASSED_THROUGH if name in os.environ})
+    # The sandbox imports the course_utils this grader runs (bound above), wherever it came
+    # from: an instructor's copy of the course is found from its folder, not the environment.
+    env["PYTHONPATH"] = str(course_utils_parent())
     for name, value in sorted(env.items()):
         command += ["--setenv", name, value]
     return command + ["--", sys.executable, *python_args]
@@ -165,6 +177,9 @@ def availability() -> tuple[bool, str]:
             return False, f"bubblewrap could not start a sandbox ({error}); pass --unsafe-no-isolation to grade anyway"
     if result.returncode != 0 or "confined" not in result.stdout:
         detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        if not detail.startswith("bwrap"):  # the sandbox started; Python inside it failed
+            return False, (f"a sandbox started but the course's Python failed in it ({detail}); "
+                           "run with COURSE_GRADING_DEBUG=1 for details, or pass --unsafe-no-isolation")
         return False, (f"bubblewrap cannot create a sandbox here ({detail}): user namespaces may be disabled "
                        "(sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0), "
                        "or pass --unsafe-no-isolation")

@@ -9,6 +9,7 @@ readouts as text or numbers, and times how long the page takes to redraw after a
 from __future__ import annotations
 
 import os
+import json
 import re
 import secrets
 import signal
@@ -26,6 +27,22 @@ ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium where apt installed it (these machines); Playwright's own browser where the
+# platform lets it be downloaded at set-up (COURSE_BROWSER=playwright: GitHub's runners, whose
+# apt `chromium` is only a stand-in for a snap).
+PLAYWRIGHT_BROWSER = os.environ.get("COURSE_BROWSER") == "playwright"
+
+
+def chromium_missing() -> str | None:
+    """Why no browser can be launched here, or None."""
+    if PLAYWRIGHT_BROWSER or CHROMIUM.exists():
+        return None
+    return f"no Chromium at {CHROMIUM} (`python3 course.py test` installs it as root)"
+
+
+def launch_chromium(playwright):
+    executable = {} if PLAYWRIGHT_BROWSER else {"executable_path": str(CHROMIUM)}
+    return playwright.chromium.launch(args=CHROMIUM_FLAGS, **executable)
 # Flags measured to work for Debian's Chromium under Playwright on these machines.
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -306,3 +323,45 @@ def latency_report() -> list[str]:
         lines.append(f"{widget:<18} {action:<34} {len(values):>3} {statistics.median(values) * 1000:>10.0f} "
                      f"{max(values) * 1000:>8.0f}")
     return lines
+
+
+LATENCY_PARTS = ARTIFACTS / "latency-parts"  # one file per xdist worker, merged by the controller
+
+
+def write_latency_report(terminalreporter) -> None:
+    """Print the latency tables at the end of the run and write latency.txt / latency.json."""
+    from live_timing import live_report
+
+    clicks, live = latency_report(), live_report()
+    if not clicks and not live:
+        return
+    lines = []
+    if clicks:
+        lines += ["learner action -> redrawn widget", *clicks]
+    if live:
+        lines += ["input -> redraw while dragging, and frames a second while playing", *live]
+    with open("/proc/loadavg") as load:
+        lines.insert(0, f"machine load (1, 5, 15 min): {' '.join(load.read().split()[:3])}")
+    terminalreporter.write_sep("-", "browser: widget latency (benchmark figures, not asserted)")
+    for line in lines:
+        terminalreporter.write_line(line)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "latency.txt").write_text("\n".join(lines) + "\n")
+    (ARTIFACTS / "latency.json").write_text(json.dumps({
+        "clicks": {f"{widget}: {action}": values for (widget, action), values in sorted(LATENCIES.items())},
+        "drags": {f"{widget}: {part}": [r.latencies_ms for r in results] for (widget, part), results in DRAGS.items()},
+        "plays": {widget: [[r.frames, r.seconds] for r in results] for widget, results in PLAYS.items()}}, indent=1))
+
+
+def merge_worker_latencies() -> bool:
+    """Load the figures xdist workers left in LATENCY_PARTS (then remove them); True if any."""
+    import pickle
+
+    parts = sorted(LATENCY_PARTS.glob("*.pickle")) if LATENCY_PARTS.is_dir() else []
+    for part in parts:
+        latencies, drags, plays = pickle.loads(part.read_bytes())
+        for mine, theirs in ((LATENCIES, latencies), (DRAGS, drags), (PLAYS, plays)):
+            for key, values in theirs.items():
+                mine.setdefault(key, []).extend(values)
+        part.unlink()
+    return bool(parts)

@@ -17,14 +17,14 @@ and every test here skips when Chromium, Playwright or Voilà is missing.
 """
 from __future__ import annotations
 
-import json
+import pickle
 from pathlib import Path
 
 import pytest
 
-from browser_harness import (ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, DRAGS, LATENCIES, PLAYS, Widget,
-                             latency_report, notebook_path, voila_server)
-from live_timing import live_report
+from browser_harness import (DRAGS, LATENCIES, LATENCY_PARTS, PLAYS, Widget,
+                             chromium_missing, launch_chromium, notebook_path, voila_server,
+                             write_latency_report)
 
 HERE = Path(__file__).resolve().parent
 STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
@@ -37,40 +37,38 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    clicks, live = latency_report(), live_report()
-    if not clicks and not live:
-        return
-    lines = []
-    if clicks:
-        lines += ["learner action -> redrawn widget", *clicks]
-    if live:
-        lines += ["input -> redraw while dragging, and frames a second while playing", *live]
-    with open("/proc/loadavg") as load:
-        lines.insert(0, f"machine load (1, 5, 15 min): {' '.join(load.read().split()[:3])}")
-    terminalreporter.write_sep("-", "browser: widget latency (benchmark figures, not asserted)")
-    for line in lines:
-        terminalreporter.write_line(line)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "latency.txt").write_text("\n".join(lines) + "\n")
-    (ARTIFACTS / "latency.json").write_text(json.dumps({
-        "clicks": {f"{widget}: {action}": values for (widget, action), values in sorted(LATENCIES.items())},
-        "drags": {f"{widget}: {part}": [r.latencies_ms for r in results] for (widget, part), results in DRAGS.items()},
-        "plays": {widget: [[r.frames, r.seconds] for r in results] for widget, results in PLAYS.items()}}, indent=1))
+    write_latency_report(terminalreporter)
 
 
-@pytest.fixture(scope="session")
+def pytest_sessionfinish(session):
+    """An xdist worker hands its figures to the controller, which prints the one table."""
+    worker = getattr(session.config, "workerinput", None)
+    if worker is not None and (LATENCIES or DRAGS or PLAYS):
+        LATENCY_PARTS.mkdir(parents=True, exist_ok=True)
+        (LATENCY_PARTS / f"{worker['workerid']}.pickle").write_bytes(pickle.dumps((LATENCIES, DRAGS, PLAYS)))
+
+
+def skip_without_browser():
+    if chromium_missing():
+        pytest.skip(chromium_missing())
+    return pytest.importorskip("playwright.sync_api", reason="playwright not installed (the `browser` extra)")
+
+
+# One Playwright per test module, not per session: while Playwright's sync API is open it
+# holds an asyncio loop "running" in the main thread, and tests collected after the browser
+# tests (asyncio.run, the JupyterHub test's own Playwright) must find none.
+@pytest.fixture(scope="module")
 def playwright_browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (`python3 course.py test` installs it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (the `browser` extra)")
+    sync_api = skip_without_browser()
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
 
 @pytest.fixture(scope="session")
-def voila(playwright_browser, tmp_path_factory):
+def voila(tmp_path_factory):
+    skip_without_browser()
     pytest.importorskip("voila", reason="voila not installed (the `browser` extra)")
     server = voila_server(tmp_path_factory.mktemp("voila"))
     server.start()

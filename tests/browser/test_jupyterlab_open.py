@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from browser_harness import ARTIFACTS, ROOT, Server, Widget, free_port, jupyter_env
+from course_utils.selfpaced.workspace import placed_bytes
 
 NOTEBOOK = "01_loss/01_loss.ipynb"
 ANSWERS = {  # what the learner types into each answer cell
@@ -74,7 +75,7 @@ def test_open_run_all_interact_and_work_survives_relaunch(playwright_browser, la
     server = launch(lab_home / "first", workspace)
     try:
         assert "your workspace is" in server.log_tail(20_000)
-        assert (workspace / NOTEBOOK).read_bytes() == (ROOT / "notebooks" / NOTEBOOK).read_bytes()
+        assert (workspace / NOTEBOOK).read_bytes() == placed_bytes(ROOT / "notebooks" / NOTEBOOK)
         context, page = open_notebook(playwright_browser, server)
         for starts_with, answer in ANSWERS.items():
             editor = code_cell(page, starts_with).locator(".cm-content")
@@ -85,12 +86,9 @@ def test_open_run_all_interact_and_work_survives_relaunch(playwright_browser, la
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
         meter = Widget(page, "loss-meter", "jupyterlab-01_loss")
-        page.wait_for_selector(".loss-meter .widget-output img", timeout=60_000)
+        page.wait_for_selector(".loss-meter canvas", timeout=60_000)  # ipympl draws on a canvas
         wait_for_idle_kernel(page)
         page.locator(".loss-meter").scroll_into_view_if_needed()
-        outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
-        assert sum("PASSED" in text for text in outputs) == 3, outputs
-        assert not any("Traceback" in text or "Error" in text for text in outputs), outputs
         meter.set("prediction", 2.5, timed="prediction slider (Lab)", watch=("readout",))
         assert meter.numbers("readout")[:3] == pytest.approx([2.5, 2.5, 6.25])
         meter.screenshot("slider-2.5")
@@ -101,6 +99,14 @@ def test_open_run_all_interact_and_work_survives_relaunch(playwright_browser, la
         server.stop()
     saved = (workspace / NOTEBOOK).read_text()
     assert "# my answer" in saved
+    # JupyterLab renders only the cells near the viewport, so the outputs are read from
+    # the saved file: every check cell passed, and nothing anywhere raised.
+    checks = {cell["metadata"]["nbgrader"]["grade_id"]: "".join("".join(o.get("text", "")) for o in cell["outputs"])
+              for cell in json.loads(saved)["cells"]
+              if cell["metadata"].get("nbgrader", {}).get("grade", False)}
+    assert len(checks) == 3 and all("PASSED" in text for text in checks.values()), checks
+    errors = [o for cell in json.loads(saved)["cells"] for o in cell.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors, errors
     # ---- second launch: the same workspace, the learner's work untouched ---------------
     server = launch(lab_home / "second", workspace)
     try:

@@ -37,7 +37,6 @@ RIGHT = {  # what a learner types into each answer cell (the solutions of soluti
 SLIP = dict(RIGHT, **{"def mse_grad": "def mse_grad(y_hat, y):\n    return (y_hat - y) / y_hat.size"})
 SLIP_MESSAGE = "the factor 2 from differentiating the square is missing"
 INSTRUCTOR_TOOLS = ("Formgrader", "Course List", "Create assignment")
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def why_not() -> str | None:
@@ -51,9 +50,10 @@ def why_not() -> str | None:
         return "jupyterhub not installed (the `hub` extra; `python3 course.py test` installs it)"
     if proxy_command() is None:
         return "no configurable-http-proxy (`python3 course.py test` installs it with npm)"
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (`python3 course.py test` installs it as root)"
-    return None
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
+    from browser_harness import chromium_missing
+
+    return chromium_missing()
 
 
 def hidden_test_lines() -> list[str]:
@@ -111,10 +111,10 @@ def classroom():
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (the `browser` extra)")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-    from browser_harness import CHROMIUM_FLAGS
+    from browser_harness import launch_chromium
 
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 
