@@ -14,6 +14,7 @@ slip from a wrong shape alone (:func:`shape_slip`).
 """
 from __future__ import annotations
 
+import itertools
 from typing import Callable, Mapping
 
 import numpy as np
@@ -64,6 +65,10 @@ SLIP_MESSAGES = {
     "relu_missing": "the ReLU is missing from the hidden layer: A1 = relu(X @ W1 + b1)",
     "returned_mask": "this is the 0/1 mask (the derivative), not the ReLU's output: relu(z) keeps "
                      "positive entries and replaces the others by 0",
+    "keepdims": "the gradient kept the summed axis: a sum with keepdims=True gives shape (1, H) where "
+                "the parameter has shape (H,); sum with axis=0 and no keepdims",
+    "fractions_dropped": "the fractions are dropped: // (floor division), int(...) or .astype(int) keeps "
+                         "whole numbers only; divide with / and keep floats",
     "returned_relu": "this is relu(z) itself, not its derivative: the derivative is 1 where z > 0 "
                      "and 0 elsewhere",
 }
@@ -101,8 +106,7 @@ def diagnose(actual, expected, *, batch_size: int | None = None,
                         rtol=rtol, atol=atol)
     if slip is None:
         return None
-    hints = dict(hints or {})
-    return hints.get(slip) or SLIP_MESSAGES.get(slip) or slip.replace("_", " ")
+    return slip_sentence(slip, hints)
 
 
 def diagnose_key(actual, expected, *, batch_size=None, candidates=None, rtol=1e-5, atol=1e-8) -> str | None:
@@ -122,12 +126,27 @@ def diagnose_key(actual, expected, *, batch_size=None, candidates=None, rtol=1e-
             generic += [("mean_missing", expected * batch_size), ("mean_extra", expected / batch_size)]
     if expected.ndim == 2 and expected.shape[0] != expected.shape[1]:
         generic.append(("transposed", expected.T))
+    if bool((np.floor(expected) != expected).any()):
+        generic += [("fractions_dropped", np.floor(expected)), ("fractions_dropped", np.trunc(expected))]
     for key, candidate in generic:
         if _matches(actual, candidate, rtol, atol):
             return key
     if actual.ndim == expected.ndim + 1 and actual.shape[1:] == expected.shape and actual.shape[0] > 1:
         if _matches(actual.sum(axis=0), expected, rtol, atol):
             return "not_summed_over_batch"
+    if nonzero:
+        # Two slips at once: a known slip (or the right answer transposed) scaled by a generic slip.
+        scalings = [("sign", -1.0), ("factor_2_missing", 0.5), ("factor_2_extra", 2.0)]
+        if batch_size and batch_size > 1:
+            scalings += [("mean_missing", float(batch_size)), ("mean_extra", 1.0 / batch_size)]
+        bases = list((candidates or {}).items()) + [(k, c) for k, c in generic if k == "transposed"]
+        for key, candidate in bases:
+            for scale_key, factor in scalings:
+                if scale_key != key and _matches(actual, _multiply(factor, _asarray(candidate, dtype=np.float64)), rtol, atol):
+                    return f"{key}+{scale_key}"
+        for (key_a, a), (key_b, b) in itertools.combinations(scalings, 2):
+            if {key_a, key_b} != {"factor_2_missing", "factor_2_extra"} and _matches(actual, expected * a * b, rtol, atol):
+                return f"{key_a}+{key_b}"
     return None
 
 
@@ -138,7 +157,11 @@ def diagnose_key(actual, expected, *, batch_size=None, candidates=None, rtol=1e-
 # transformation of the inputs or of the reference answer; never from a backward formula.
 
 def slip_sentence(key: str, hints: Mapping[str, str] | None = None) -> str:
-    """The sentence for slip ``key``: the exercise's hint if given, else the default."""
+    """The sentence for slip ``key``: the exercise's hint if given, else the default.
+    Two slips at once (``"a+b"``) are both named."""
+    if "+" in key and key not in (hints or {}):
+        first, second = key.split("+", 1)
+        return f"two things at once: (1) {slip_sentence(first, hints)}; (2) {slip_sentence(second, hints)}"
     return (hints or {}).get(key) or SLIP_MESSAGES.get(key) or key.replace("_", " ")
 
 
@@ -201,7 +224,8 @@ def shape_slip(shape: tuple, expected_shape: tuple) -> str | None:
 
     ``"transposed"`` when a non-square 2-D result has the expected shape reversed;
     ``"not_summed_over_batch"`` when there is one extra leading axis;
-    ``"paths_not_summed"`` when one number is expected and a vector came back.
+    ``"paths_not_summed"`` when one number is expected and a vector came back;
+    ``"keepdims"`` when a (1, H) array came back for an (H,) one.
     """
     shape, expected_shape = tuple(shape), tuple(expected_shape)
     if shape == expected_shape:
@@ -212,4 +236,6 @@ def shape_slip(shape: tuple, expected_shape: tuple) -> str | None:
         return "paths_not_summed"
     if len(shape) == len(expected_shape) + 1 and shape[1:] == expected_shape and shape[0] > 1:
         return "not_summed_over_batch"
+    if len(expected_shape) == 1 and shape == (1,) + expected_shape:
+        return "keepdims"
     return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import linecache
 
 import matplotlib
 import nbformat
@@ -22,6 +23,18 @@ matplotlib.use("Agg")
 
 HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
 HELPER_IDS = {"relu-helper"}  # ungraded cells that define something the answers use
+
+
+def shown(error: BaseException) -> str:
+    """An exception as IPython (JupyterLab, nbgrader) shows it, when it chooses how."""
+    render = getattr(error, "_render_traceback_", None)
+    return "\n".join(render()) if render else f"{type(error).__name__}: {error}"
+
+
+def _compile(source: str, name: str):
+    """Compile a cell so that tracebacks can show its lines, as IPython's cells do."""
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    return compile(source, name, "exec")
 
 
 def _cells(assignment):
@@ -44,11 +57,11 @@ def slipped_feedback(assignment: str, answer_id: str, old: str, new: str, test_i
             buffer = io.StringIO()
             try:
                 with contextlib.redirect_stdout(buffer):
-                    exec(compile(visible, test_id, "exec"), namespace)
+                    exec(_compile(visible, f"<{cell.id}>"), namespace)
             except AssertionError as failure:
                 if cell.id == test_id:
-                    # What the learner reads is what the check printed (the same words it raised).
-                    return buffer.getvalue() or str(failure)
+                    # What the learner reads: what the cell printed, then the failure as IPython shows it.
+                    return buffer.getvalue() + shown(failure)
             if cell.id == test_id:
                 return buffer.getvalue()
             continue
@@ -57,7 +70,7 @@ def slipped_feedback(assignment: str, answer_id: str, old: str, new: str, test_i
             source = source.replace(old, new)
             found = True
         with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(source, cell.id, "exec"), namespace)
+            exec(_compile(source, f"<{cell.id}>"), namespace)
     raise AssertionError(f"no test cell {test_id} (answer cell found: {found})")
 
 

@@ -32,8 +32,19 @@ def test_an_untouched_stub_reads_not_written_yet():
     assert "not written yet" in message and "squared_error(y_hat, y)" in message
 
 
-def test_none_says_return_is_missing():
-    assert "no `return`" in failure(lambda y_hat, y: None)
+def test_none_without_a_return_statement_says_the_return_is_missing():
+    def squared_error(y_hat, y):
+        (y - y_hat) ** 2
+    assert failure(squared_error) == ("NOT YET: squared_error(y_hat, y) returned None: the function has no "
+                                      "`return ...` statement, so Python gives None. End it with `return` and the result.")
+
+
+def test_none_from_a_return_line_does_not_claim_the_return_is_missing():
+    def squared_error(y_hat, y):
+        errors = list((y - y_hat) ** 2)
+        return errors.sort()
+    message = failure(squared_error)
+    assert "no `return" not in message and "your `return` line gives None" in message
 
 
 def test_a_list_asks_for_a_numpy_array():
@@ -110,10 +121,27 @@ def test_the_function_gets_copies_so_in_place_changes_do_not_leak():
     assert np.array_equal(Y_HAT, original)
 
 
-def test_the_message_is_printed_and_raised_identically(capsys):
+def test_a_failure_is_shown_once_as_its_message_with_no_traceback(capsys):
     with pytest.raises(CheckFailed) as info:
         check(lambda y_hat, y: None, (Y_HAT, Y), reference(Y_HAT, Y))
-    assert str(info.value) in capsys.readouterr().out
+    assert capsys.readouterr().out == ""  # not printed: the raised message is the one the learner reads
+    # IPython shows an exception with _render_traceback_ as those lines instead of a traceback.
+    assert info.value._render_traceback_() == str(info.value).split("\n")
+    assert str(info.value).startswith("NOT YET: ")
+
+
+def test_in_an_ipython_shell_a_failed_check_shows_the_message_alone():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    with capture_output() as captured:
+        shell.run_cell("import numpy as np\nfrom course_utils.feedback import check\n"
+                       "check(lambda y_hat, y: None, (np.zeros(2), np.ones(2)), np.ones(2), arg_names=('y_hat', 'y'))")
+    said = captured.stdout + captured.stderr
+    assert said.count("NOT YET:") == 1, said
+    for noise in ("Traceback", "CheckFailed", "course_utils", "feedback.py", "skipping hidden"):
+        assert noise not in said, said
 
 
 def test_a_scalar_expected_rejects_an_array():
@@ -138,3 +166,43 @@ def test_dict_results_name_the_missing_key():
 def test_check_value_names_what_it_compared():
     with pytest.raises(AssertionError, match="your table's bias row"):
         check_value(3.0, 4.0, "your table's bias row")
+
+
+@pytest.mark.parametrize("returned, words", [
+    (np.zeros((1, 3)), "keepdims=True keeps the summed axis"),
+    (np.zeros((3, 1)), "An extra axis of length 1 at the end"),
+    (np.zeros((3, 3)), "an (N,) array combined with an (N, 1) array broadcasts to (N, N)"),
+    (np.float64(1.0), "a sum or mean with no axis adds up every entry"),
+    (np.zeros(5), "check its axis"),
+])
+def test_a_wrong_shape_names_its_usual_cause(returned, words):
+    assert words in failure(lambda y_hat, y: returned)
+
+
+def test_two_slips_at_once_are_both_named():
+    message = failure(lambda y_hat, y: -2 * (y - y_hat) ** 2)  # sign flipped and an extra factor 2
+    assert "two things at once: (1) every entry has the opposite sign" in message
+    assert "(2) every entry is twice the expected value" in message
+
+
+def test_a_key_error_from_the_sandbox_names_the_keys_it_has():
+    from course_utils.feedback import error_hint
+
+    # The grading sandbox rebuilds KeyError('dW1') from its words, so its argument is the key's repr.
+    said = error_hint(KeyError("'dW1'"), ({"W1": np.zeros(1), "b1": np.zeros(1)},), ("grads",))
+    assert said.startswith("the dict has no key 'dW1': its keys are ['W1', 'b1']")
+
+
+def test_an_argument_that_cannot_be_copied_is_explained_not_raised():
+    import threading
+
+    with pytest.raises(CheckFailed, match="the check gives your function copies of its inputs"):
+        check(lambda lock, y: np.zeros(3), (threading.Lock(), Y), np.zeros(3))
+
+
+def test_arguments_in_keep_reach_the_function_as_they_are():
+    from course_utils.feedback import call_learner
+
+    own = {"node": object()}
+    assert call_learner(lambda d, c: c, np.zeros(2), own, keep=(1,)) is own
+    assert call_learner(lambda d, c: c, np.zeros(2), own) is not own

@@ -123,8 +123,10 @@ def test_hard_coded_answers_pass_the_visible_test_and_fail_the_hidden_ones(grade
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
     cell = notebook.cells[ids.index(min(case.own, key=ids.index))]
     printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    failed = [o for o in cell.outputs if o.output_type == "error"]
     assert printed.startswith("PASSED"), printed  # the visible test was fooled...
-    assert "NOT YET" in printed  # ...the hidden tests were not
+    assert failed and failed[0].evalue.startswith("NOT YET"), failed  # ...the hidden tests were not
+    assert "NOT YET" not in printed  # the message is shown once, as the cell's error, not printed besides
 
 
 @pytest.mark.slow

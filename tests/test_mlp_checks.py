@@ -177,3 +177,88 @@ def test_trained_network_check_measures_with_the_reference_not_the_learner():
     assert "training blew up" in _message(lambda: checks.check_trained_network(params, images, labels, 0.95))
     assert "expected (784, 256)" in _message(
         lambda: checks.check_trained_network(init_ok([784, 100, 128, 10], rng), images, labels, 0.95))
+
+
+# ---- correct code of another style: micrograd-like nodes in the caches ------------------
+
+class Value:
+    """A micrograd-style node holding an array: each operation records a closure that adds
+    its share of the gradient to the nodes it came from (the originals, by reference)."""
+
+    def __init__(self, data, parents=()):
+        self.data, self.grad, self._parents, self._backward = np.asarray(data, float), None, parents, lambda: None
+
+    def _add_grad(self, g):
+        self.grad = g if self.grad is None else self.grad + g
+
+    def matmul(self, other):
+        out = Value(self.data @ other.data, (self, other))
+        def backward():
+            self._add_grad(out.grad @ other.data.T)
+            other._add_grad(self.data.T @ out.grad)
+        out._backward = backward
+        return out
+
+    def add_bias(self, bias):
+        out = Value(self.data + bias.data, (self, bias))
+        def backward():
+            self._add_grad(out.grad)
+            bias._add_grad(out.grad.sum(axis=0))
+        out._backward = backward
+        return out
+
+    def relu(self):
+        out = Value(np.maximum(self.data, 0), (self,))
+        def backward():
+            self._add_grad(out.grad * (self.data > 0))
+        out._backward = backward
+        return out
+
+    def backward(self, seed):
+        order, seen = [], set()
+        def visit(node):
+            if id(node) not in seen:
+                seen.add(id(node))
+                for parent in node._parents:
+                    visit(parent)
+                order.append(node)
+        visit(self)
+        self.grad = seed
+        for node in reversed(order):
+            node._backward()
+
+
+def micrograd_forward(X, params):
+    nodes = {k: Value(v) for k, v in params.items()}
+    A, L = Value(X), len(params) // 2
+    for k in range(1, L + 1):
+        Z = A.matmul(nodes[f"W{k}"]).add_bias(nodes[f"b{k}"])
+        A = Z.relu() if k < L else Z
+    return A.data, [A, nodes]  # the caches: the output node and the parameter nodes
+
+
+def micrograd_backward(dscores, caches):
+    out, nodes = caches
+    out.backward(dscores)
+    return {k: node.grad for k, node in nodes.items()}
+
+
+@pytest.mark.parametrize("sizes", [[3, 4, 2], [5, 6, 4, 3]])
+def test_a_micrograd_style_backward_whose_caches_refer_to_each_other_passes(sizes, capsys):
+    rng = np.random.default_rng(11)
+    params = {k: v.astype(np.float64) for k, v in init_ok(sizes, rng).items()}
+    X, dscores = rng.normal(size=(4, sizes[0])), rng.normal(size=(4, sizes[-1]))
+    checks.check_mlp_backward(micrograd_forward, micrograd_backward, X, params, dscores)
+    assert "PASSED: mlp_backward(dscores, caches) matches" in capsys.readouterr().out
+
+
+def test_deep_copied_micrograd_caches_would_have_failed():
+    """Why the caches are passed as they are: a deep copy cuts the closures off the copied nodes."""
+    import copy
+
+    rng = np.random.default_rng(11)
+    params = {k: v.astype(np.float64) for k, v in init_ok([3, 4, 2], rng).items()}
+    X, dscores = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    _, caches = micrograd_forward(X, params)
+    with pytest.raises((TypeError, AttributeError)):  # the copied nodes' closures read the originals' grads: None
+        micrograd_backward(dscores, copy.deepcopy(caches))

@@ -143,4 +143,3 @@ def check_train_network(fn, X, y, X_test, y_test, width=8, n_steps=1000, seed=0,
     passed(f"linear model: MSE {reached:.4f} (the best possible for a line), accuracy {100 * linear_accuracy:.1f}%; "
            f"hidden layer of {width}: accuracy {100 * train_accuracy:.1f}% (training), "
            f"{100 * test_accuracy:.1f}% (fresh points).")
-    return {"linear": linear_accuracy, "hidden": train_accuracy, "hidden_test": test_accuracy}

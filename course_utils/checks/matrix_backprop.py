@@ -20,7 +20,7 @@ from course_utils.checks.relu_gating import relu_slope
 from course_utils.checks.slips import check_named, probe_outputs, run_learner
 from course_utils.diagnosis import (diagnose, loss_candidates, merge_candidates, scaled_candidates,
                                     vjp_candidates)
-from course_utils.feedback import FAIL_MARK, check, fail, passed
+from course_utils.feedback import FAIL_MARK, check, fail, missing_keys_message, passed
 from course_utils.gradcheck import compare_gradients, numerical_gradient, numerical_gradients, numerical_vjp
 from course_utils.reference import matrix_backprop as ref
 
@@ -139,7 +139,6 @@ def check_linear_forward(fn, X, W, b):
         fail(f"{FAIL_MARK}: linear_forward(X, W, b) -> cache must be the tuple (X, W, b), the three inputs "
              f"unchanged: linear_backward reads them from it.")
     passed("linear_forward(X, W, b) gives the expected result.")
-    return result
 
 
 def linear_backward_expected(X, W, b, dout) -> tuple:
@@ -171,6 +170,10 @@ def _linear_probe(N):
     return probe
 
 
+CACHE_ASSUMED = ("this check hands your function cache = (X, W, b), the tuple linear_forward returns by the "
+                 "contract (its three inputs, in that order): read X, W, b from it with X, W, b = cache")
+
+
 def check_linear_backward(fn, X, W, b, dout):
     """``fn(dout, (X, W, b))`` must return (dX, dW, db) for out = X @ W + b."""
     __tracebackhide__ = True
@@ -179,6 +182,7 @@ def check_linear_backward(fn, X, W, b, dout):
     return check_named(fn, (dout, cache), expected, name="linear_backward", arg_names=("dout", "cache"),
                        outputs=LINEAR_OUTPUTS, candidates=_linear_candidates(X, W, b, dout), hints=LINEAR_HINTS,
                        probe=_linear_probe(_f(X).shape[0]), batch_size=_f(X).shape[0],
+                       error_hints={k: CACHE_ASSUMED for k in ("TypeError", "KeyError", "IndexError", "AttributeError")},
                        cause="write the shapes: dX (N, D), dW (D, H), db (H,); each comes from dout (N, H) and one of X or W, with a sum over the batch for the shared W and b")
 
 
@@ -224,7 +228,6 @@ def check_two_layer_forward(fn, X, params):
     check(lambda *_: result[0], (X, params), ref.two_layer_forward(X, p), name="two_layer_forward",
           arg_names=("X", "params"), candidates={"relu_missing": no_relu}, hints=TWO_LAYER_HINTS,
           cause="Z1 = X @ W1 + b1, A1 = relu(Z1), Y_hat = A1 @ W2 + b2 (use your linear_forward and relu)")
-    return result
 
 
 def two_layer_expected(X, Y, params) -> dict:
@@ -289,8 +292,11 @@ def gradient_report(fn, X, Y, params) -> dict:
     verdict per parameter and the likely slip for any that fail. Returns {key: GradCheck}."""
     __tracebackhide__ = True
     result = run_learner(fn, (X, Y, params), name="two_layer_backward", arg_names=("X", "Y", "params"))
-    if not isinstance(result, Mapping) or any(k not in result for k in PARAM_KEYS):
+    if not isinstance(result, Mapping):
         fail(f"{FAIL_MARK}: two_layer_backward must return a dict with the keys {list(PARAM_KEYS)}.")
+    missing = [k for k in PARAM_KEYS if k not in result]
+    if missing:
+        fail(f"{FAIL_MARK}: {missing_keys_message('two_layer_backward(X, Y, params)', missing, PARAM_KEYS, result)}")
     expected = two_layer_expected(X, Y, params)
     candidates = two_layer_candidates(X, Y, params, expected)
     report = {}

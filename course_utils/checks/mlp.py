@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.feedback import FAIL_MARK, call_learner, compare, fail, passed
+from course_utils.feedback import (FAIL_MARK, call_learner, compare_parts, fail, join_problems,
+                                   missing_keys_message, none_parts_message, passed, compare)
+from course_utils.checks.slips import shape_slip_problem
 from course_utils.gradcheck import numerical_vjp
 from course_utils.reference import mlp as ref
 
@@ -29,7 +31,10 @@ def _as_params_dict(result, label: str, keys: list[str]) -> dict:
         fail(f"{FAIL_MARK}: {label} returned a {type(result).__name__}, but a dict with keys {keys} is expected.")
     missing = [k for k in keys if k not in result]
     if missing:
-        fail(f"{FAIL_MARK}: {label} returned a dict without the key(s) {missing} (it has {_sorted(map(str, result))}).")
+        fail(f"{FAIL_MARK}: {missing_keys_message(label, missing, keys, result)}")
+    none = none_parts_message(label, result, keys)
+    if none:
+        fail(f"{FAIL_MARK}: {none}")
     for key in keys:
         if not _isinstance(result[key], np.ndarray):
             fail(f"{FAIL_MARK}: {label}['{key}'] is a {type(result[key]).__name__}, not a NumPy array.")
@@ -115,25 +120,47 @@ def check_mlp_backward(forward_fn, backward_fn, X, params, dscores):
     if problem:
         fail(f"{FAIL_MARK}: mlp_backward needs a correct mlp_forward first, and its scores are off. {problem}")
     label = "mlp_backward(dscores, caches)"
+    # The caches are the learner's own, from their own forward pass: passed as they are, never
+    # copied (objects in them may refer to one another, as micrograd-style nodes do).
     grads = _as_params_dict(call_learner(backward_fn, dscores, caches, name="mlp_backward",
-                                         arg_names=("dscores", "caches")), label, keys)
+                                         arg_names=("dscores", "caches"), keep=(1,)), label, keys)
     base = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     expected = numerical_vjp(lambda **p: ref.mlp_forward(X, p), base, dscores)
     open_gate = numerical_vjp(lambda **p: ref.mlp_forward_gate_frozen_open(X, p, base), base, dscores)
+    by_activation = numerical_vjp(lambda **p: ref.mlp_forward_gate_frozen(X, p, base, lambda Z0: np.maximum(Z0, 0.0)),
+                                  base, dscores)
     no_upstream = numerical_vjp(lambda **p: ref.mlp_forward(X, p), base, np.ones_like(np.asarray(dscores)))
-    hints = {"mask_missing": "the ReLU mask is missing: where a hidden pre-activation Z was not positive "
-                             "the gradient must be 0 (multiply by Z > 0)",
-             "upstream_missing": "dscores is not used: the backward pass must start from the gradient it "
-                                 "receives, not from ones"}
+    problems = []
     for key in keys:
-        candidates = {"mask_missing": open_gate[key], "upstream_missing": no_upstream[key]}
-        problem = compare(grads[key], expected[key], f"{label}['d{key}' stored under '{key}']",
-                          rtol=2e-4, atol=1e-6, batch_size=int(np.shape(X)[0]), candidates=candidates, hints=hints,
-                          cause=("work backwards layer by layer, each layer as notebook 05's linear layer, "
-                                 "with the ReLU gate of the layer below for every hidden layer"))
-        if problem:
-            fail(f"{FAIL_MARK}: {problem}")
+        named = shape_slip_problem(grads[key], expected[key], f"{label}['{key}']", BACKWARD_HINTS)
+        if named:
+            problems.append(named)
+            continue
+        candidates = {"mask_missing": open_gate[key], "mask_from_activation": by_activation[key],
+                      "upstream_missing": no_upstream[key]}
+        lines, likely = compare_parts(grads[key], expected[key], f"{label}['{key}']",
+                                      rtol=2e-4, atol=1e-6, batch_size=int(np.shape(X)[0]), candidates=candidates,
+                                      hints=BACKWARD_HINTS, cause=BACKWARD_CAUSE)
+        if lines:
+            problems.append((lines, likely))
+    if problems:
+        fail(f"{FAIL_MARK}: {join_problems(problems, _len(keys), label)}")
     passed(f"{label} matches the numerical gradients of every parameter.")
+
+
+BACKWARD_HINTS = {
+    "mask_missing": "the ReLU mask is missing: where a hidden pre-activation Z was not positive "
+                    "the gradient must be 0 (multiply by Z > 0)",
+    "mask_from_activation": "dA is multiplied by the hidden activations A = relu(Z) themselves: the ReLU's gate "
+                            "is the 0/1 mask of the pre-activation, dZ = dA * (Z > 0), with Z from that layer's cache",
+    "upstream_missing": "dscores is not used: the backward pass must start from the gradient it "
+                        "receives, not from ones",
+    "not_summed_over_batch": "a bias gradient has one row per example: sum over the batch, db = dZ.sum(axis=0)",
+    "keepdims": "a bias gradient kept the summed axis: dZ.sum(axis=0, keepdims=True) has shape (1, H), "
+                "the bias has shape (H,); leave keepdims out",
+}
+BACKWARD_CAUSE = ("work backwards layer by layer, each layer as notebook 05's linear layer, "
+                  "with the ReLU gate of the layer below for every hidden layer")
 
 
 def check_sgd_update(fn, params, grads, lr):
@@ -156,11 +183,17 @@ def check_sgd_update(fn, params, grads, lr):
     passed(f"{label} moves every parameter a step of size lr against its gradient.")
 
 
+ONE_HOT_LABELS = ("your code treats labels as one-hot rows, but labels holds one class index per image: "
+                  "integers 0 to 9, shape (N,), with no axis 1 to take an argmax over. Compare the position "
+                  "of each row's largest score with labels as they are")
+
+
 def check_accuracy(fn, scores, labels):
     """``fn(scores, labels)`` is the fraction (0 to 1) of rows whose largest score is the label."""
     __tracebackhide__ = True
     label = "accuracy(scores, labels)"
-    value = call_learner(fn, scores, labels, name="accuracy", arg_names=("scores", "labels"))
+    value = call_learner(fn, scores, labels, name="accuracy", arg_names=("scores", "labels"),
+                         error_hints={"AxisError": ONE_HOT_LABELS, "IndexError": ONE_HOT_LABELS})
     expected = ref.accuracy(scores, labels)
     n = _len(labels)
     candidates = {"percent": expected * 100,

@@ -51,10 +51,15 @@ def _frozen(slope, at):
     return lambda z: ref.relu_frozen(z, slope, at)
 
 
+ELEMENTWISE = {"truth_value": "a loop or list comprehension over z works for a 1-D z only: for a 2-D z, "
+                              "`for v in z` gives whole rows, and comparing a row with 0 is not one True or False. "
+                              "Write one NumPy expression on the whole array z, which keeps any shape"}
+
+
 def check_relu(fn, z):
     """``fn(z)`` must equal ``max(z, 0)`` elementwise."""
     __tracebackhide__ = True
-    return check(fn, (z,), ref.relu(z), arg_names=("z",),
+    return check(fn, (z,), ref.relu(z), arg_names=("z",), error_hints=ELEMENTWISE,
                  candidates={"returned_mask": relu_slope(z)}, hints=HINTS,
                  cause="keep each positive entry and replace every other entry by 0, elementwise")
 
@@ -62,7 +67,7 @@ def check_relu(fn, z):
 def check_relu_grad(fn, z):
     """``fn(z)`` must be the 0/1 derivative of ReLU: 1 where z > 0, 0 where z <= 0 (also at 0)."""
     __tracebackhide__ = True
-    return check(fn, (z,), relu_slope(z), arg_names=("z",), hints=HINTS,
+    return check(fn, (z,), relu_slope(z), arg_names=("z",), hints=HINTS, error_hints=ELEMENTWISE,
                  candidates={"mask_ge_at_zero": relu_slope(z, "right"), "returned_relu": ref.relu(z)},
                  cause="the derivative is 1 where z > 0 and 0 everywhere else, including z = 0")
 

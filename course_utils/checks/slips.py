@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from course_utils.diagnosis import diagnose_key, shape_slip, slip_sentence
-from course_utils.feedback import FAIL_MARK, CheckFailed, call_learner, check, fail, signature
+from course_utils.feedback import FAIL_MARK, CheckFailed, call_learner, check, fail, join_problems, signature
 
 _print, _isinstance, _len = print, isinstance, len
 _ndarray, _generic = np.ndarray, np.generic
@@ -40,17 +40,17 @@ def _quietly(function: Callable, *args):
 
 
 def run_learner(fn: Callable, args: Sequence[Any], *, name: str, arg_names=None,
-                probe: Callable[[Callable], str | None] | None = None, hints=None):
+                probe: Callable[[Callable], str | None] | None = None, hints=None, error_hints=None):
     """Call the learner's ``fn`` like :func:`course_utils.feedback.call_learner`; if it raises,
     ask ``probe(fn)`` for the slip key and add its sentence to the message."""
     __tracebackhide__ = True
-    result, printed, failure = _quietly(lambda: call_learner(fn, *args, name=name, arg_names=arg_names))
+    result, printed, failure = _quietly(lambda: call_learner(fn, *args, name=name, arg_names=arg_names,
+                                                             error_hints=error_hints))
     message = "" if failure is None else str(failure)
-    # Show what the learner's code printed, but not our failure message twice.
-    _print(printed.replace(message + "\n", "") if message else printed, end="")
+    _print(printed, end="")  # what the learner's own code printed
     if failure is None:
         return result
-    if probe is not None and "is not written yet" not in message:
+    if probe is not None and "is not written yet" not in message and "Likely cause:" not in message:
         try:
             key = probe(fn)
         except Exception:  # the probe must never hide the learner's own error
@@ -71,7 +71,20 @@ def _pairs(result, expected, outputs, label):
     return []
 
 
-DEFAULT_SHAPE_SLIPS = ("transposed", "not_summed_over_batch")
+DEFAULT_SHAPE_SLIPS = ("transposed", "not_summed_over_batch", "keepdims")
+
+
+def shape_slip_problem(value, reference, what: str, hints=None, allowed: Sequence[str] = DEFAULT_SHAPE_SLIPS):
+    """``(lines, cause)`` when ``value``'s shape alone gives a slip in ``allowed`` away, else ``None``
+    (see :func:`course_utils.diagnosis.shape_slip`)."""
+    if not _isinstance(value, (_ndarray, _generic) + _numbers) or _isinstance(value, bool):
+        return None
+    shape, wanted = np.shape(value), np.shape(reference)
+    key = shape_slip(shape, wanted)
+    if key not in allowed:
+        return None
+    wanted_text = "one number (shape ())" if wanted == () else f"shape {wanted}"
+    return [f"{what} has shape {shape}, expected {wanted_text}."], slip_sentence(key, hints)
 
 
 def name_shape_slips(result, expected, *, label: str, outputs=None, hints=None,
@@ -79,28 +92,23 @@ def name_shape_slips(result, expected, *, label: str, outputs=None, hints=None,
     """Fail with a named slip when an output's shape alone gives the slip away
     (only the slips in ``allowed``, see :func:`course_utils.diagnosis.shape_slip`)."""
     __tracebackhide__ = True
-    for what, _key, value, reference in _pairs(result, expected, outputs, label):
-        if not _isinstance(value, (_ndarray, _generic) + _numbers) or _isinstance(value, bool):
-            continue
-        shape, wanted = np.shape(value), np.shape(reference)
-        key = shape_slip(shape, wanted)
-        if key in allowed:
-            wanted_text = "one number (shape ())" if wanted == () else f"shape {wanted}"
-            fail(f"{FAIL_MARK}: {what} has shape {shape}, expected {wanted_text}.\n"
-                 f"  Likely cause: {slip_sentence(key, hints)}.")
+    pairs = _pairs(result, expected, outputs, label)
+    problems = [p for p in (shape_slip_problem(v, r, what, hints, allowed) for what, _k, v, r in pairs) if p]
+    if problems:
+        fail(f"{FAIL_MARK}: {join_problems(problems, _len(pairs), label)}")
 
 
 def check_named(fn: Callable, args: Sequence[Any], expected, *, name: str, arg_names=None,
                 outputs=None, candidates=None, hints=None, probe=None, batch_size=None,
-                cause=None, rtol=1e-5, atol=1e-8, quiet=False, shape_slips=DEFAULT_SHAPE_SLIPS):
+                cause=None, rtol=1e-5, atol=1e-8, quiet=False, shape_slips=DEFAULT_SHAPE_SLIPS, error_hints=None):
     """:func:`course_utils.feedback.check`, with slips named from errors and shapes first."""
     __tracebackhide__ = True
-    label = signature(name, args, arg_names)
-    result = run_learner(fn, args, name=name, arg_names=arg_names, probe=probe, hints=hints)
-    name_shape_slips(result, expected, label=label, outputs=outputs, hints=hints, allowed=shape_slips)
+    result = run_learner(fn, args, name=name, arg_names=arg_names, probe=probe, hints=hints,
+                         error_hints=error_hints)
     return check(lambda *_: result, args, expected, name=name, arg_names=arg_names, outputs=outputs,
                  candidates=candidates, hints=hints, batch_size=batch_size, cause=cause,
-                 rtol=rtol, atol=atol, quiet=quiet)
+                 rtol=rtol, atol=atol, quiet=quiet,
+                 precheck=lambda what, value, reference: shape_slip_problem(value, reference, what, hints, shape_slips))
 
 
 def probe_outputs(fn: Callable, args: Sequence[Any], expected, candidates, outputs=None,

@@ -27,6 +27,7 @@ ISOLATION_DIR = "grading/isolation"
 MISBEHAVED = ("the process running your code sent the grader something it did not ask for ({why}); "
               "nothing it sent is trusted, so this cell scores 0")
 from course_utils.grading.protocol import Capture
+from course_utils.feedback import CheckFailed
 
 # ---- running the instructor's cells on the grader's side -----------------------------
 
@@ -273,7 +274,10 @@ class SandboxExecute(NbGraderPreprocessor):
             message = str(error) if isinstance(error, (AssertionError, NameError, RuntimeError)) \
                 else f"{type(error).__name__}: {error}"
             output = _error_output(type(error).__name__, message or "a check failed")
-            if message and message in printed:  # the check printed it already: say it once
+            render = getattr(type(error), "_render_traceback_", None)
+            if isinstance(error, CheckFailed) and render is not None:
+                output.traceback = list(render(error))  # the message alone, as IPython shows it
+            elif message and message in printed:  # the check printed it already: say it once
                 output.traceback = [f"{type(error).__name__}: this check did not pass (see the message above)."]
             outputs.append(output)
         if self.learner.dead:

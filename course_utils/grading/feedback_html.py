@@ -39,7 +39,10 @@ class HideHiddenTests(NbGraderPreprocessor):
             cell.source = "\n".join(kept)
         for output in cell.get("outputs", []):
             if output.output_type == "error":
-                output.traceback = [f"{output.ename}: {output.evalue}"]
+                # A failed check is its message alone (as in JupyterLab); any other error keeps
+                # its name and message, never a traceback through course or grading code.
+                said = output.evalue if output.ename == "CheckFailed" else f"{output.ename}: {output.evalue}"
+                output.traceback = str(said).split("\n")
         return cell, resources
 
 

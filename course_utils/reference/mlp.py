@@ -24,26 +24,35 @@ def mlp_forward(X, params, relu_on_output=False, use_bias=True):
     return A
 
 
-def mlp_forward_gate_frozen_open(X, params, base_params):
-    """The same values as :func:`mlp_forward` at ``base_params``, but every hidden unit passes
-    changes straight through, as if ReLU had slope 1 everywhere.
+def mlp_forward_gate_frozen(X, params, base_params, gate):
+    """The same values as :func:`mlp_forward` at ``base_params``, but each hidden unit passes
+    changes on with the slope ``gate(Z0)`` frozen at the base point's pre-activation ``Z0``.
 
-    Differentiating this at ``base_params`` gives the gradient a learner gets when the ReLU
-    mask is missing from the backward pass: each hidden activation is ``Z + c`` with the
-    constant ``c = relu(Z0) - Z0`` frozen at the base point.
+    Differentiating this at ``base_params`` gives the gradient a backward pass gets when it
+    multiplies by ``gate(Z0)`` where the ReLU's 0/1 mask belongs: each hidden activation is
+    ``relu(Z0) + gate(Z0) * (Z - Z0)``.
     """
     X = np.asarray(X, dtype=np.float64)
     L = n_layers(params)
-    offsets, A = [], X
+    bases, A = [], X
     for k in range(1, L):
         Z0 = A @ np.asarray(base_params[f"W{k}"], dtype=np.float64) + np.asarray(base_params[f"b{k}"], dtype=np.float64)
-        offsets.append(np.maximum(Z0, 0.0) - Z0)
+        bases.append(Z0)
         A = np.maximum(Z0, 0.0)
     A = X
     for k in range(1, L + 1):
         Z = A @ np.asarray(params[f"W{k}"], dtype=np.float64) + np.asarray(params[f"b{k}"], dtype=np.float64)
-        A = Z + offsets[k - 1] if k < L else Z
+        if k < L:
+            Z0 = bases[k - 1]
+            A = np.maximum(Z0, 0.0) + np.asarray(gate(Z0), dtype=np.float64) * (Z - Z0)
+        else:
+            A = Z
     return A
+
+
+def mlp_forward_gate_frozen_open(X, params, base_params):
+    """:func:`mlp_forward_gate_frozen` with every gate open (slope 1): the ReLU mask missing."""
+    return mlp_forward_gate_frozen(X, params, base_params, np.ones_like)
 
 
 def accuracy(scores, labels) -> float:
