@@ -95,6 +95,8 @@ def grade_class(course: CourseCopy, attackers: dict, where: Path, settle: float 
         run.csv = course.csv_rows(where / "grades.csv")
     run.changes = Snapshot.take(course).changes_since(before)
     run.notes = {name: course.attack_notes(name) for name in attackers}
+    # The report of each attack (shown with -s, and in any failure): what it printed and scored.
+    print(f"\n---- security: {', '.join(attackers)}\n{describe(run)}", flush=True)
     return run
 
 
