@@ -228,3 +228,33 @@ print(segment)
     finally:
         second.kill()
     assert seen.strip() == "1 []"
+
+
+@pytest.mark.skipif(not confine.as_root(), reason="as root, learners run under a user id of their own")
+def test_one_factory_serves_learner_after_learner_and_its_own_folders_stay_closed(submission):
+    from course_utils.grading import learner_process
+
+    factories, seen = [], []
+    for _ in range(3):
+        # matplotlib, as the notebooks' locked cells import it: the factory's import makes its cache in /tmp
+        process = LearnerProcess(str(submission), timeout=20, preload=["numpy", "matplotlib.pyplot"], confined=True)
+        try:
+            seen.append(run(process, """
+import os
+denied = []
+for folder in os.listdir('/tmp'):
+    if not folder.startswith('learner-'):   # what the factory made before any learner ran
+        try:
+            open(os.path.join('/tmp', folder, 'planted'), 'w').write('x')
+        except OSError:
+            denied.append(folder)
+print(sorted(denied), sorted(f for f in os.listdir('/tmp') if not f.startswith('learner-')))
+"""))
+        finally:
+            process.kill()
+        factories.append(learner_process._FACTORY.process.pid)
+    # Cleaning after each learner succeeds, so the factory (and its imports) is not replaced.
+    assert len(set(factories)) == 1, factories
+    for line in seen:
+        denied, present = line.split("] [")
+        assert denied.strip("[") == present.strip("]\n"), line  # every one of them refused the write

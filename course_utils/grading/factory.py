@@ -124,6 +124,39 @@ def _ipc_objects_left() -> bool:
     return False
 
 
+CLEANED = (confine.SCRATCH, "/tmp", "/dev/shm")
+# What the factory itself made there before any learner ran (as root: /tmp/home, matplotlib's
+# cache, the parent folders bwrap made for bound paths). Owned by root and not writable by
+# the learners' user, so no learner can change them or leave anything inside; every learner
+# finds them as the first did. Without this, cleaning would fail on them after every learner
+# and the factory would be replaced each time (half a second per learner).
+FACTORY_OWN: dict[str, set[str]] = {top: set() for top in CLEANED}
+
+
+def _note_factory_own() -> None:
+    """Record the root-owned, learner-unwritable entries of the cleaned folders (as root only)."""
+    if os.getuid() != 0:
+        return  # unprivileged, learners run as the factory's own user: nothing is safe to keep
+    for top in CLEANED:
+        with contextlib.suppress(OSError):
+            for name in os.listdir(top):
+                path = os.path.join(top, name)
+                if _root_owned_and_closed(path):
+                    FACTORY_OWN[top].add(name)
+
+
+def _root_owned_and_closed(path: str) -> bool:
+    """True if ``path`` and everything below it belongs to root and is writable by root only."""
+    for folder, subfolders, files in os.walk(path):
+        # A read-only bind (the environment, course_utils) cannot be written by anyone here.
+        subfolders[:] = [n for n in subfolders if not os.statvfs(os.path.join(folder, n)).f_flag & os.ST_RDONLY]
+        for entry in [folder, *(os.path.join(folder, n) for n in subfolders + files)]:
+            info = os.lstat(entry)
+            if info.st_uid != 0 or info.st_mode & 0o022:
+                return False
+    return True
+
+
 def _clean_folders() -> int:
     """Delete what the learner left in /scratch and /tmp, as the learner's user (it owns those files)."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # so that this one child can be waited for
@@ -132,8 +165,8 @@ def _clean_folders() -> int:
         code = 0
         try:
             _become_learner()
-            for top in (confine.SCRATCH, "/tmp", "/dev/shm"):
-                for name in os.listdir(top):
+            for top in CLEANED:
+                for name in set(os.listdir(top)) - FACTORY_OWN[top]:
                     path = os.path.join(top, name)
                     with contextlib.suppress(OSError):
                         os.chmod(path, 0o700)
@@ -141,7 +174,7 @@ def _clean_folders() -> int:
                         shutil.rmtree(path, onerror=_make_writable_and_retry)
                     else:
                         os.unlink(path)
-                if os.listdir(top):
+                if set(os.listdir(top)) - FACTORY_OWN[top]:
                     code = 1
         except BaseException:
             code = 1
@@ -169,6 +202,8 @@ def serve(control_fd: int, preload: list[str], confined: bool, limits: confine.L
     for name in preload:
         with contextlib.suppress(Exception):  # a missing optional library only costs the speed-up
             importlib.import_module(name)
+    if confined:
+        _note_factory_own()
     control = socket.socket(fileno=control_fd)
     # Finished sandboxes are reaped automatically (confined, the namespace's init reaps orphans).
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
