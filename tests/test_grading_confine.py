@@ -258,3 +258,17 @@ print(sorted(denied), sorted(f for f in os.listdir('/tmp') if not f.startswith('
     for line in seen:
         denied, present = line.split("] [")
         assert denied.strip("[") == present.strip("]\n"), line  # every one of them refused the write
+
+
+def test_only_the_scratch_folders_are_writable(submission):
+    """Even the folders bwrap makes for bound paths (one of them is on PYTHONPATH) are read-only."""
+    process = confined(submission)
+    try:
+        seen = run(process, """
+import os, sys
+tops = ['/', os.environ['PYTHONPATH'], '/tmp', '/scratch', '/dev/shm']
+print([bool(os.statvfs(t).f_flag & os.ST_RDONLY) for t in tops])
+""")
+    finally:
+        process.kill()
+    assert seen.strip() == "[True, True, False, False, False]", seen

@@ -147,6 +147,10 @@ def bwrap_command(python_args: list[str], submissions: str, limits: Limits = Lim
                 "--proc", "/proc",
                 "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", SCRATCH,
                 "--ro-bind", submissions, SUBMISSIONS,
+                # Last: the root itself read-only, so the folders bwrap made above (the
+                # parents of bound paths, one of them on PYTHONPATH) take no file from a
+                # learner for the next one; /tmp, /scratch and /dev/shm are mounts of their own.
+                "--remount-ro", "/",
                 "--chdir", SCRATCH, "--clearenv"]
     env = dict(SANDBOX_ENV)
     env.update({name: os.environ[name] for name in PASSED_THROUGH if name in os.environ})
