@@ -261,14 +261,21 @@ print(sorted(denied), sorted(f for f in os.listdir('/tmp') if not f.startswith('
 
 
 def test_only_the_scratch_folders_are_writable(submission):
-    """Even the folders bwrap makes for bound paths (one of them is on PYTHONPATH) are read-only."""
+    """The sandbox's root is read-only, and the folder on PYTHONPATH takes no module from a
+    learner (a read-only mount, or, for a course below /tmp, a folder the learner cannot write)."""
     process = confined(submission)
     try:
         seen = run(process, """
-import os, sys
-tops = ['/', os.environ['PYTHONPATH'], '/tmp', '/scratch', '/dev/shm']
-print([bool(os.statvfs(t).f_flag & os.ST_RDONLY) for t in tops])
+import os
+def planted(folder):
+    try:
+        open(os.path.join(folder, 'planted_module.py'), 'w').close()
+        return True
+    except OSError:
+        return False
+print([bool(os.statvfs(t).f_flag & os.ST_RDONLY) for t in ('/', '/tmp', '/scratch', '/dev/shm')],
+      planted(os.environ['PYTHONPATH']), planted('.'))
 """)
     finally:
         process.kill()
-    assert seen.strip() == "[True, True, False, False, False]", seen
+    assert seen.strip() == "[True, False, False, False] False True", seen
