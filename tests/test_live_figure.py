@@ -71,3 +71,98 @@ def test_player_stops_itself_with_a_reason_and_resets_its_button():
         player = pool.submit(asyncio.run, run()).result(timeout=30)
     assert len(ticks) == 3 and player.stopped_because == "step limit"
     assert not player.playing and player.button.description == "Play"
+
+
+def in_own_loop(coroutine_function):
+    """Run ``coroutine_function()`` on a loop of its own in a thread of its own."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine_function()).result(timeout=30)
+
+
+def test_requests_in_one_turn_of_the_kernels_loop_make_one_frame_of_the_latest_value():
+    async def run():
+        state = {"value": 0}
+        live, painted = make(state)
+        sent = []
+        live.canvas.send_binary = lambda data: sent.append(data)   # what would go to the page
+        for value in range(1, 20):      # one message (or one Play tick) changing the state many times
+            state["value"] = value
+            live.request()
+        during = list(painted)
+        await asyncio.sleep(0.01)       # the kernel is free again
+        return during, painted, sent, json.loads(live.frame.value)
+
+    during, painted, sent, frame = in_own_loop(run)
+    assert during == [0], "nothing is painted while the message is being handled"
+    assert painted == [0, 19] and len(sent) == 1, "one frame, of the newest value, sent at once"
+    assert sent[0][:8] == b"\x89PNG\r\n\x1a\n", "a whole PNG image"
+    assert frame == {"frame": 2, "value": 19}
+
+
+# Every widget whose picture moves by blitting: (module, builder). Each frame is drawn from
+# the kept background plus the moving artists; it must show exactly what a frame drawn
+# from scratch shows, whatever the controls did before (limits that grew, a curve hidden).
+BLITTED = [("loss_meter", "loss_meter"), ("valley", "valley"), ("chain_graph", "chain_graph"),
+           ("gate", "gate"), ("fan_out", "fan_out"), ("separability", "separability")]
+
+
+def controls(box):
+    import ipywidgets as widgets
+    found = []
+    for child in getattr(box, "children", ()):
+        if isinstance(child, (widgets.FloatSlider, widgets.FloatLogSlider, widgets.IntSlider,
+                              widgets.Checkbox, widgets.ToggleButtons, widgets.Button)):
+            found.append(child)
+        found += controls(child)
+    return found
+
+
+def move_every_control(box, fraction: float):
+    """Set each slider to its own fraction of its range (``fraction``, shifted for each control,
+    so that two sliders part: prediction against target), flip checkboxes, click buttons."""
+    import ipywidgets as widgets
+    for index, control in enumerate(controls(box)):
+        fraction = (fraction + 0.37 * index) % 1.0
+        if isinstance(control, widgets.Checkbox):
+            control.value = fraction > 0.5
+        elif isinstance(control, widgets.ToggleButtons):
+            control.value = control.options[int(fraction * len(control.options)) % len(control.options)][1]
+        elif isinstance(control, widgets.Button):
+            control.click()
+        elif not control.disabled:
+            value = control.min + fraction * (control.max - control.min)
+            control.value = round(value) if isinstance(control, widgets.IntSlider) else value
+
+
+@pytest.mark.parametrize("module, builder", BLITTED)
+def test_a_blitted_frame_shows_what_a_frame_drawn_from_scratch_shows(module, builder):
+    import numpy as np
+    made = []
+    original = LiveFigure.__init__
+
+    def keep(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    LiveFigure.__init__ = keep
+    try:
+        box = getattr(importlib.import_module(f"course_utils.widgets.{module}"), builder)()
+    finally:
+        LiveFigure.__init__ = original
+    live, = made
+    assert live.picture is not None, f"{module}: expected the blitting path"
+    backgrounds = 0
+    for fraction in (0.1, 0.9, 0.35, 0.0, 1.0, 0.6):
+        move_every_control(box, fraction)
+        for _ in range(3):           # a few frames with the controls where they are
+            before = live._background
+            live._render()
+            backgrounds += live._background is not before
+            blitted = np.asarray(live.canvas.get_renderer().buffer_rgba()).copy()
+        live.picture.background_changed()
+        live._render()
+        fresh = np.asarray(live.canvas.get_renderer().buffer_rgba())
+        differ = np.any(blitted != fresh, axis=2)
+        assert not differ.any(), (f"{module} at {fraction}: {differ.sum()} pixels differ from a frame drawn "
+                                  f"from scratch (rows {np.flatnonzero(differ.any(axis=1))[[0, -1]]})")
+    assert backgrounds < 6 * 3, f"{module}: the background was drawn again for every frame"

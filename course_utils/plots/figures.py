@@ -28,3 +28,55 @@ def finish(fig):
         fig.tight_layout()
         fig._course_layout_fixed = getattr(fig, "_course_live", False)
     return fig
+
+
+class Picture:
+    """A figure built once and then changed in place, for pictures that move.
+
+    A subclass draws everything in :meth:`build` (axes, curves, labels, and the artists
+    that will move, each passed through :meth:`moving_artist`), then :meth:`update` changes the
+    moving artists to a new state (``set_data``, ``set_text``, ...) without touching the
+    rest. A live figure (:class:`course_utils.widgets.live_figure.LiveFigure`) keeps the
+    still part as pixels and draws only the moving artists for each frame; a change to the
+    still part (new axis limits) must call :meth:`background_changed`.
+
+    The same class draws the notebooks' static pictures: ``Picture(fig=None)`` makes a
+    pyplot figure, and the moving artists are drawn like any other when it is shown or saved
+    (matplotlib draws "animated" artists whenever it saves a figure).
+
+    Moving artists are drawn after the still ones, lowest ``zorder`` first: anything that
+    must lie on top of a moving artist has to be moving too.
+    """
+
+    figsize = (6.4, 4.8)
+
+    def __init__(self, fig=None):
+        if fig is None:
+            fig = plt.figure(figsize=self.figsize)
+        else:
+            fig.clear()
+        self.fig = fig
+        self.moving: list = []
+        self.background_stale = True
+        self.build()
+        finish(self.fig)
+
+    def build(self) -> None:
+        raise NotImplementedError
+
+    def moving_artist(self, artist):
+        """Mark ``artist`` as one that changes from frame to frame; returns it."""
+        artist.set_animated(True)
+        self.moving.append(artist)
+        return artist
+
+    def replace_moving(self, old, new):
+        """Swap a moving artist for a new one (e.g. a contour drawn again); returns ``new``."""
+        if old is not None:
+            old.remove()
+            self.moving.remove(old)
+        return self.moving_artist(new) if new is not None else None
+
+    def background_changed(self) -> None:
+        """The still part changed (limits, ticks): draw it again before the next frame."""
+        self.background_stale = True

@@ -2,7 +2,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
-from course_utils.plots.figures import finish, subplots
+from course_utils.plots.figures import Picture
 
 CENTRE_COLOUR, CORNER_COLOUR = "tab:orange", "tab:blue"
 REGIONS = ListedColormap(["#d6e6f5", "#fde3c8"])  # light blue = "corner", light orange = "centre"
@@ -39,17 +39,51 @@ def plot_clusters(X, y, line=None, title="Centre (1) against corners (0)"):
     return fig
 
 
+class DecisionPicture(Picture):
+    """Regions where the model says centre (orange) or corner (blue), its 0.5 contour and the data.
+
+    :meth:`update` takes ``grid = (xx, yy, scores)`` as from
+    :func:`course_utils.separability.score_grid` and a title. The regions are an image
+    (one call to change), smoothed between grid points; the data are drawn on top of them.
+    """
+
+    figsize = (4.6, 4.6)
+
+    def __init__(self, X, y, fig=None):
+        self.X, self.y = np.asarray(X), np.asarray(y)
+        super().__init__(fig)
+
+    def build(self) -> None:
+        ax = self.ax = self.fig.subplots()
+        self.regions = self.moving_artist(ax.imshow(np.zeros((2, 2)), cmap=REGIONS, vmin=0, vmax=1,
+                                                    extent=(-3, 3, -3, 3), origin="lower",
+                                                    interpolation="bilinear", zorder=0))
+        self.boundary = None
+        draw_points(ax, self.X, self.y)
+        for points in ax.collections:   # on top of the regions, so drawn with them
+            self.moving_artist(points)
+        ax.set_title("model", fontsize=10)
+        self.moving_artist(ax.title)
+
+    def update(self, grid, title: str = "") -> None:
+        xx, yy, scores = grid
+        self.regions.set_data((scores > 0.5).astype(float))
+        self.regions.set_extent((xx.min(), xx.max(), yy.min(), yy.max()))
+        line = None
+        if scores.min() < 0.5 < scores.max():
+            line = self.ax.contour(xx, yy, scores, levels=[0.5], colors="k", linewidths=1.5, zorder=1)
+        self.boundary = self.replace_moving(self.boundary, line)
+        self.ax.title.set_text(title)
+
+
 def plot_decision(X, y, grid, title="", fig=None):
     """Regions where the model says centre (orange) or corner (blue), its 0.5 contour and the data.
 
     ``grid`` is ``(xx, yy, scores)`` as from :func:`course_utils.separability.score_grid`.
     """
-    xx, yy, scores = grid
-    fig, ax = subplots(fig, figsize=(4.6, 4.6))
-    draw_regions(ax, xx, yy, scores)
-    draw_points(ax, X, y)
-    ax.set_title(title, fontsize=10)
-    return finish(fig)
+    picture = DecisionPicture(X, y, fig)
+    picture.update(grid, title)
+    return picture.fig
 
 
 def plot_decisions(X, y, grids, titles):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from course_utils.chain_numbers import chain_numbers, dw1_product, fmt
-from course_utils.plots.chain_rule import plot_chain_graph
+from course_utils.plots.chain_rule import ChainGraphPicture
 from course_utils.widgets.live_figure import LiveFigure
 
 
@@ -29,12 +29,12 @@ def chain_graph(x: float = 3.0, w1: float = 0.5, w2: float = -2.0, y: float = 1.
     def values():
         return {n: sliders[n].value for n in ("x", "w1", "w2", "y")}
 
-    def paint(fig):
+    def paint(picture):
         shown = values()
-        plot_chain_graph(chain_numbers(*shown.values()), fig=fig)
+        picture.update(chain_numbers(*shown.values()))
         return shown
 
-    live = LiveFigure(paint, figsize=(10, 4.2), css="chain-graph")
+    live = LiveFigure(paint, figsize=ChainGraphPicture.figsize, css="chain-graph", picture=ChainGraphPicture)
 
     def redraw(_change=None):
         readout.value = f"<code>{chain_graph_readout(chain_numbers(*values().values()))}</code>"

@@ -7,7 +7,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_utils.checks.matrix_backprop import hidden_blames_expected
-from course_utils.plots.matrix_backprop import CLASSES, plot_fan_out
+from course_utils.plots.matrix_backprop import CLASSES, FanOutPicture
 from course_utils.widgets.live_figure import LiveFigure
 
 # Weights of the two other hidden neurons (rows of W; columns are Cat, Dog, Bird).
@@ -71,13 +71,13 @@ def fan_out(deltas=(0.5, -1.0, 2.0), w_row=(2.0, 1.0, 0.25)) -> widgets.VBox:
     matrix = widgets.HTML()
     matrix.add_class("fan-out-matrix")
 
-    def paint(fig):
+    def paint(picture):
         numbers = fan_out_numbers([s.value for s in delta_sliders], [s.value for s in weight_sliders])
-        plot_fan_out(numbers["deltas"], numbers["W"][0], numbers["products"], numbers["total"], fig=fig)
+        picture.update(numbers["deltas"], numbers["W"][0], numbers["products"], numbers["total"])
         painted = {f"delta-{name.lower()}": s.value for name, s in zip(CLASSES, delta_sliders)}
         return painted | {f"w-{name.lower()}": s.value for name, s in zip(CLASSES, weight_sliders)}
 
-    live = LiveFigure(paint, figsize=(7.5, 3.4), css="fan-out")
+    live = LiveFigure(paint, figsize=FanOutPicture.figsize, css="fan-out", picture=FanOutPicture)
 
     def redraw(_change=None):
         numbers = fan_out_numbers([s.value for s in delta_sliders], [s.value for s in weight_sliders])

@@ -5,7 +5,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_utils.checks.relu_gating import relu_backward_expected
-from course_utils.plots.relu_gating import plot_gate
+from course_utils.plots.relu_gating import GatePicture
 from course_utils.widgets.live_figure import LiveFigure
 
 # A small layer: the neurons' pre-activations before the shift, and the gradients arriving.
@@ -57,13 +57,14 @@ def gate(z: float = 0.5, dout: float = 1.5, shift: float = 0.0) -> widgets.VBox:
     readout = widgets.HTML()
     readout.add_class("gate-readout")
 
-    def paint(fig):
+    def paint(picture):
         numbers = gate_numbers(z_slider.value, dout_slider.value, shift_slider.value)
-        plot_gate(numbers["z"], numbers["dout"], numbers["dz"], numbers["layer_z"],
-                  numbers["layer_dout"], numbers["layer_dz"], fig=fig)
+        picture.update(numbers["z"], numbers["dout"], numbers["dz"], numbers["layer_z"],
+                       numbers["layer_dout"], numbers["layer_dz"])
         return {"z": z_slider.value, "dout": dout_slider.value, "shift": shift_slider.value}
 
-    live = LiveFigure(paint, figsize=(9.5, 3.4), css="gate")
+    live = LiveFigure(paint, figsize=GatePicture.figsize, css="gate",
+                      picture=lambda fig: GatePicture(fig, n_neurons=len(LAYER_Z)))
 
     def redraw(_change=None):
         numbers = gate_numbers(z_slider.value, dout_slider.value, shift_slider.value)

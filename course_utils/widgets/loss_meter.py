@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from course_utils.plots.loss import plot_loss_meter
+from course_utils.plots.loss import LossMeterPicture
 from course_utils.widgets.live_figure import LiveFigure
 
 LIMIT = (-4.0, 4.0)  # the range of both sliders
@@ -36,11 +36,12 @@ def loss_meter(prediction: float = 1.0, target: float = 0.0) -> widgets.VBox:
                           f"that is set to the nearest end.</small>")
     limits.add_class("loss-meter-limits")
 
-    def paint(fig):
-        plot_loss_meter(pred.value, targ.value, fig=fig)
+    def paint(picture):
+        picture.update(pred.value, targ.value)
         return {"prediction": pred.value, "target": targ.value}
 
-    live = LiveFigure(paint, figsize=(9, 3.2), css="loss-meter")
+    live = LiveFigure(paint, figsize=LossMeterPicture.figsize, css="loss-meter",
+                      picture=lambda fig: LossMeterPicture(fig, reach=max(abs(v) for v in LIMIT)))
 
     def redraw(_change=None):
         readout.value = f"<code>{loss_meter_readout(pred.value, targ.value)}</code>"

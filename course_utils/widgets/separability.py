@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from course_utils.clusters import centre_and_corners
-from course_utils.plots.separability import plot_decision
+from course_utils.plots.separability import DecisionPicture
 from course_utils.separability import Session, score_grid
 from course_utils.widgets.live_figure import LiveFigure
 from course_utils.widgets.player import Player
@@ -46,12 +46,13 @@ def separability(width: int = 8, seed: int = 0, X=None, y=None) -> widgets.VBox:
         control.add_class(f"separability-{name}")
     note = {"why": ""}
 
-    def paint(fig):
+    def paint(picture):
         title = session.readout().split(" | step")[0]
-        plot_decision(session.X, session.y, score_grid(session.params, resolution=GRID), title=title, fig=fig)
+        picture.update(score_grid(session.params, resolution=GRID), title=title)
         return {"width": session.width, "step": session.step}
 
-    live = LiveFigure(paint, figsize=(4.6, 4.6), css="separability")
+    live = LiveFigure(paint, figsize=DecisionPicture.figsize, css="separability",
+                      picture=lambda fig: DecisionPicture(session.X, session.y, fig))
 
     def redraw():
         why = f" | stopped: {note['why']}" if note["why"] else ""

@@ -5,7 +5,7 @@ import math
 
 import ipywidgets as widgets
 
-from course_utils.plots.gradient_descent import plot_valley
+from course_utils.plots.gradient_descent import ValleyPicture
 from course_utils.reference.gradient_descent import START, W_RANGE, valley_loss, valley_slope
 from course_utils.widgets.live_figure import LiveFigure
 from course_utils.widgets.player import Player
@@ -65,11 +65,11 @@ def valley(start: float = START, lr: float = 0.5, max_steps: int = MAX_STEPS) ->
     readout.add_class("valley-readout")
     state = {"path": [float(start)], "why": ""}
 
-    def paint(fig):
-        plot_valley(state["path"], lr_slider.value, show_curve=curve.value, fig=fig)
+    def paint(picture):
+        picture.update(state["path"], lr_slider.value, show_curve=curve.value)
         return {"lr": lr_slider.value, "start": state["path"][0], "step": len(state["path"]) - 1}
 
-    live = LiveFigure(paint, figsize=(10, 3.6), css="valley")
+    live = LiveFigure(paint, figsize=ValleyPicture.figsize, css="valley", picture=ValleyPicture)
 
     def redraw():
         why = f"  |  stopped: {state['why']}" if state["why"] else ""
