@@ -70,3 +70,33 @@ def test_play_rolls_the_ball_on_its_own_until_pause(valley):
     valley.page.wait_for_timeout(700)
     assert state(valley)[1] == paused >= step, "Pause should stop the steps"
     valley.screenshot("played")
+
+
+def painted(widget) -> dict:
+    """The state the picture on screen shows (the live figure's hidden frame record)."""
+    import json
+    return json.loads(widget.page.evaluate(
+        "(s) => { const e = document.querySelector(s); return e ? e.textContent : '{}'; }",
+        widget.selector("frame")) or "{}")
+
+
+def test_the_learning_rate_acts_at_once_while_playing(valley):
+    valley.set("lr", 0.01, watch=("readout",))       # small steps: still rolling seconds later
+    reset(valley)
+    valley.click("play")
+    try:
+        valley.wait_for_text("readout", r"step ([5-9]|\d\d+)\b")
+        assert "Pause" in valley.locator("play").inner_text()
+        valley.set("lr", 0.1)                        # while it plays (a value the log slider can take)
+        text = valley.wait_for_text("readout", r"learning rate 0\.1\b", timeout=10)
+        changed_at = state(valley)[1]
+        valley.page.wait_for_function(
+            "([s, step]) => { const f = JSON.parse(document.querySelector(s).textContent || '{}');"
+            " return f.lr > 0.099 && f.step > step; }", arg=[valley.selector("frame"), changed_at], timeout=10_000)
+        frame = painted(valley)
+        assert frame["lr"] == pytest.approx(0.1, rel=0.02) and frame["step"] > changed_at, (
+            f"the picture should go on playing with the new learning rate: {frame}, readout {text!r}")
+    finally:
+        if "Pause" in valley.locator("play").inner_text():
+            valley.click("play")
+        valley.wait_for_text("play", "Play")

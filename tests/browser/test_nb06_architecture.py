@@ -91,3 +91,24 @@ def test_play_moves_the_boundary_on_its_own_until_pause(separability):
     separability.page.wait_for_timeout(700)
     assert readout(separability)[0] == paused >= step, "Pause should stop training"
     assert accuracy > 0.5
+
+
+def test_a_new_width_while_playing_starts_again_and_keeps_playing(separability):
+    use_hidden_layer(separability)
+    separability.set("width", 4, watch=("readout",))
+    separability.click("play")
+    try:
+        separability.wait_for_text("readout", r"step ([3-9]\d\d|\d{4,})\b")   # 300 steps or more
+        separability.set("width", 16)                                   # while it plays
+        separability.wait_for_text("readout", r"16 ReLUs", timeout=10)
+        before = readout(separability)[0]
+        separability.page.wait_for_function(
+            "([s, step]) => { const f = JSON.parse(document.querySelector(s).textContent || '{}');"
+            " return f.width === 16 && f.step > step; }", arg=[separability.selector("frame"), before],
+            timeout=10_000)
+        assert "Pause" in separability.locator("play").inner_text(), "Play should go on with the new width"
+        assert before < 300, f"a new width should start training again from step 0 (readout at step {before})"
+    finally:
+        if "Pause" in separability.locator("play").inner_text():
+            separability.click("play")
+        separability.wait_for_text("play", "Play")
