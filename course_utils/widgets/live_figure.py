@@ -54,7 +54,7 @@ try:
 finally:
     matplotlib.use = _use
 
-PNG_COMPRESSION = 1  # zlib level: 1 writes a 1000x400 frame several times faster than 6
+PNG_COMPRESSION = 1  # zlib level: a 1000x420 frame in 8.8 ms at 1, 12.4 ms at 6, 8 % larger
 
 
 class _LiveCanvas(Canvas):
@@ -75,8 +75,6 @@ class _LiveCanvas(Canvas):
             return None
         pixels = np.asarray(self.get_renderer().buffer_rgba())
         self.set_image_mode("full")
-        # ipympl keeps the last frame here (its still image is made from it).
-        self._last_buff = pixels.view(np.uint32).squeeze(2).copy()
         self._png_is_old = self._force_full = False
         return _png(pixels)
 
