@@ -107,3 +107,27 @@ def test_training_monitor_counts_steps_and_reports_time():
     seconds = monitor.close()
     assert len(monitor.losses) == 6 and seconds >= 0
     assert "training-monitor" in monitor.box._dom_classes
+
+
+@pytest.mark.parametrize("predict, says", [
+    (lambda images: 1 / 0, "ZeroDivisionError"),
+    (lambda images: np.zeros((1, 3)), "shape (3,)"),
+    (lambda images: np.full((1, 10), np.nan), "finite"),
+])
+def test_canvas_says_what_a_broken_network_did_and_keeps_working(predict, says):
+    pytest.importorskip("ipycanvas")
+    from course_utils.widgets.digit_canvas import digit_canvas
+
+    calls = {"n": 0}
+
+    def learners_predict(images):
+        calls["n"] += 1
+        return predict(images) if calls["n"] == 1 else np.eye(10)[[3]]
+
+    box = digit_canvas(learners_predict)
+    answer = box.children[-1]
+    box.strokes.append([(140, 40), (140, 240)])
+    box.predict_now()
+    assert "could not answer" in answer.value and says in answer.value, answer.value
+    box.predict_now()                  # fixed (here: the second call works): the canvas answers again
+    assert "says <b>3</b>" in answer.value, answer.value

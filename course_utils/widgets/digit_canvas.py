@@ -13,6 +13,8 @@ CSS hooks: ``mnist-drawing`` (the whole box), ``mnist-canvas``, ``mnist-predict-
 """
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 import numpy as np
 from ipycanvas import Canvas, hold_canvas
@@ -103,7 +105,19 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
             seen.set_title("nothing drawn yet", fontsize=9)
             bars.set_axis_off()
             return {"strokes": 0}
-        scores = np.asarray(predict(image[None, :]), dtype=np.float64).reshape(-1)
+        try:
+            scores = np.asarray(predict(image[None, :]), dtype=np.float64).reshape(-1)
+            if scores.shape != (10,) or not np.isfinite(scores).all():
+                raise ValueError(f"expected 10 finite scores for one image, got shape {scores.shape}"
+                                 + ("" if scores.shape != (10,) else f" with values {np.round(scores, 3)}"))
+        except Exception as error:  # the learner's network: say what went wrong, keep the canvas alive
+            answer.value = (f"<b>The network could not answer:</b> <code>{html.escape(type(error).__name__)}: "
+                            f"{html.escape(str(error))}</code>. <code>predict</code> takes (1, 784) and "
+                            f"returns (1, 10) scores.")
+            seen.imshow(image.reshape(28, 28), cmap="gray_r")
+            seen.set_title("what the network\nsees (28×28)", fontsize=9)
+            bars.set_axis_off()
+            return {"strokes": len(strokes), "error": type(error).__name__}
         answer.value = prediction_text(scores)
         seen.imshow(image.reshape(28, 28), cmap="gray_r")
         seen.set_title("what the network\nsees (28×28)", fontsize=9)
