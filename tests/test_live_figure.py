@@ -166,3 +166,27 @@ def test_a_blitted_frame_shows_what_a_frame_drawn_from_scratch_shows(module, bui
         assert not differ.any(), (f"{module} at {fraction}: {differ.sum()} pixels differ from a frame drawn "
                                   f"from scratch (rows {np.flatnonzero(differ.any(axis=1))[[0, -1]]})")
     assert backgrounds < 6 * 3, f"{module}: the background was drawn again for every frame"
+
+
+def test_a_blitted_digit_answer_shows_what_one_drawn_from_scratch_shows():
+    import numpy as np
+    from course_utils.plots.mnist import DigitAnswerPicture
+    rng = np.random.default_rng(0)
+    states = [dict(note="draw a digit"), dict(image=rng.random(784), scores=np.eye(10)[3]),
+              dict(image=rng.random(784), scores=rng.normal(0, 2, 10)),      # scores beyond the axis
+              dict(image=rng.random(784), note="no answer"), dict(note="draw a digit")]
+    shown = {}
+
+    def paint(picture):
+        picture.update(**shown)
+
+    live = LiveFigure(paint, figsize=DigitAnswerPicture.figsize, css="test", picture=DigitAnswerPicture)
+    for state in states:
+        shown.clear()
+        shown.update(state)
+        live._render()
+        live._render()
+        blitted = np.asarray(live.canvas.get_renderer().buffer_rgba()).copy()
+        live.picture.background_changed()
+        live._render()
+        assert (blitted == np.asarray(live.canvas.get_renderer().buffer_rgba())).all(), state

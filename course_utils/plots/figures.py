@@ -59,10 +59,14 @@ class Picture:
         self.moving: list = []
         self.background_stale = True
         self.build()
-        finish(self.fig)
+        self.lay_out()
 
     def build(self) -> None:
         raise NotImplementedError
+
+    def lay_out(self) -> None:
+        """Place the axes once, after :meth:`build` (a tight layout unless a subclass fixes its own)."""
+        finish(self.fig)
 
     def moving_artist(self, artist):
         """Mark ``artist`` as one that changes from frame to frame; returns it."""

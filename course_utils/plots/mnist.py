@@ -4,6 +4,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from course_utils.plots.figures import Picture
+
 SIDE = 28
 
 
@@ -154,3 +156,47 @@ def plot_scores(scores, ax=None):
     ax.set(xticks=range(len(s)), xlabel="digit", ylabel="score", ylim=(min(-0.2, s.min()), max(1.1, s.max())))
     fig.tight_layout()
     return fig
+
+
+class DigitAnswerPicture(Picture):
+    """What the network sees of a drawing (28x28, left) and its ten scores (right), the
+    winner highlighted. Built once; :meth:`update` shows a new image and new scores."""
+
+    figsize = (5.2, 2.6)
+    FLOOR, CEILING = -0.2, 1.1   # the score axis at least; scores beyond widen it
+
+    def build(self) -> None:
+        self.seen, self.bars_ax = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
+        move = self.moving_artist
+        self.seen.axis("off")
+        self.image = move(self.seen.imshow(np.zeros((28, 28)), cmap="gray_r", vmin=0, vmax=1))
+        self.seen.set_title("nothing drawn yet", fontsize=9)
+        move(self.seen.title)
+        self.bars = [move(bar) for bar in self.bars_ax.bar(range(10), np.zeros(10), color="tab:blue")]
+        self.note = move(self.bars_ax.text(4.5, 0.5, "", ha="center", va="center", fontsize=9, color="0.4"))
+        self.bars_ax.set(xticks=range(10), xlabel="digit", ylabel="score", ylim=(self.FLOOR, self.CEILING))
+        self.bars_ax.set_title("its ten scores", fontsize=9)
+        self.limits = (self.FLOOR, self.CEILING)
+
+    def lay_out(self) -> None:
+        # Fixed margins with room for both titles (a layout fitted to the empty first frame
+        # cut the titles off at the top).
+        self.fig.subplots_adjust(left=0.03, right=0.98, top=0.82, bottom=0.18, wspace=0.3)
+
+    def update(self, image=None, scores=None, note: str = "") -> None:
+        """``image``: 784 values in [0, 1] or None (nothing drawn); ``scores``: 10 or None."""
+        drawn = image is not None
+        self.image.set_data(np.asarray(image).reshape(28, 28) if drawn else np.zeros((28, 28)))
+        self.seen.title.set_text("what the network\nsees (28×28)" if drawn else "nothing drawn yet")
+        s = np.zeros(10) if scores is None else np.asarray(scores, dtype=np.float64).ravel()
+        best = int(s.argmax()) if scores is not None else -1
+        for digit, bar in enumerate(self.bars):
+            bar.set_height(s[digit])
+            bar.set_color("tab:orange" if digit == best else "tab:blue")
+        self.note.set_text(note)
+        limits = (min(self.FLOOR, float(s.min())), max(self.CEILING, float(s.max())))
+        if limits != self.limits:
+            self.bars_ax.set_ylim(*limits)
+            self.note.set_y(sum(limits) / 2)
+            self.limits = limits
+            self.background_changed()

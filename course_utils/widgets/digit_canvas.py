@@ -4,9 +4,9 @@ A thin shell: :mod:`course_utils.drawing` turns the strokes into an MNIST-style 
 the learner's network (``predict``) scores it, :mod:`course_utils.plots.mnist` draws the
 scores. Works in JupyterLab and in Voilà (everything goes through widget messages).
 
-It answers while the learner draws: the end of every stroke asks for a new answer, worked
-out when the picture can be drawn, from all the ink so far (strokes that end in quick
-succession are answered once, not one by one: see :mod:`course_utils.widgets.live_figure`).
+It answers while the learner draws: every ``ANSWER_WHILE_DRAWING`` seconds while the pen
+moves, and at the end of every stroke, from all the ink so far (requests that come in
+quick succession are answered once: see :mod:`course_utils.widgets.live_figure`).
 
 CSS hooks: ``mnist-drawing`` (the whole box), ``mnist-canvas``, ``mnist-predict-button``,
 ``mnist-clear-button``, ``mnist-prediction`` (the text with the answer).
@@ -14,17 +14,18 @@ CSS hooks: ``mnist-drawing`` (the whole box), ``mnist-canvas``, ``mnist-predict-
 from __future__ import annotations
 
 import html
+import time
 
 import ipywidgets as widgets
 import numpy as np
 from ipycanvas import Canvas, hold_canvas
 
 from course_utils.drawing import render_strokes, to_mnist
-from course_utils.plots.figures import subplots
-from course_utils.plots.mnist import plot_scores
+from course_utils.plots.mnist import DigitAnswerPicture
 from course_utils.widgets.live_figure import LiveFigure
 
 SIZE, PEN = 280, 18
+ANSWER_WHILE_DRAWING = 0.15  # seconds between two answers while the pen is down
 
 
 def prediction_text(scores) -> str:
@@ -87,6 +88,11 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
             canvas.stroke_style, canvas.line_width, canvas.line_cap = "black", PEN, "round"
             canvas.stroke_line(x0, y0, x, y)
             strokes[-1].append((x, y))
+            # Answer while the pen moves too, a few times a second: moves come faster than
+            # answers can be drawn, and each answer is of all the ink so far anyway.
+            if time.monotonic() - state["answered"] >= ANSWER_WHILE_DRAWING:
+                state["answered"] = time.monotonic()
+                live.request()
 
     def on_up(x, y):
         if state["down"]:
@@ -94,16 +100,13 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
         state["down"] = False
         live.request()  # a stroke has ended: answer it
 
-    def paint(fig):
-        """Score all the ink so far, write the answer, draw what the network sees and its scores."""
+    def paint(picture):
+        """Score all the ink so far, write the answer, show what the network sees and its scores."""
         image = to_mnist(render_strokes(strokes, size=size, width=PEN * size / SIZE))
-        seen, bars = subplots(fig, 1, 2, gridspec_kw={"width_ratios": [1, 1.6]})[1]
-        seen.axis("off")
         if not image.any():
             if state["asked"]:
                 answer.value = "The box is empty: draw a digit first."
-            seen.set_title("nothing drawn yet", fontsize=9)
-            bars.set_axis_off()
+            picture.update(note="draw a digit")
             return {"strokes": 0}
         try:
             scores = np.asarray(predict(image[None, :]), dtype=np.float64).reshape(-1)
@@ -114,22 +117,14 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
             answer.value = (f"<b>The network could not answer:</b> <code>{html.escape(type(error).__name__)}: "
                             f"{html.escape(str(error))}</code>. <code>predict</code> takes (1, 784) and "
                             f"returns (1, 10) scores.")
-            seen.imshow(image.reshape(28, 28), cmap="gray_r")
-            seen.set_title("what the network\nsees (28×28)", fontsize=9)
-            bars.set_axis_off()
+            picture.update(image, note="no answer")
             return {"strokes": len(strokes), "error": type(error).__name__}
         answer.value = prediction_text(scores)
-        seen.imshow(image.reshape(28, 28), cmap="gray_r")
-        seen.set_title("what the network\nsees (28×28)", fontsize=9)
-        plot_scores(scores, ax=bars)
-        bars.set_title("its ten scores", fontsize=9)
-        # Fixed margins, room for both titles: a layout fitted to each frame would jump, and one
-        # fitted to the empty first frame cut the titles off at the top.
-        fig.subplots_adjust(left=0.03, right=0.98, top=0.82, bottom=0.18, wspace=0.3)
+        picture.update(image, scores)
         return {"strokes": len(strokes), "answer": int(np.argmax(scores))}
 
-    state["asked"] = False
-    live = LiveFigure(paint, figsize=(5.2, 2.6), css="mnist")
+    state["asked"], state["answered"] = False, 0.0
+    live = LiveFigure(paint, figsize=DigitAnswerPicture.figsize, css="mnist", picture=DigitAnswerPicture)
 
     def on_predict(_button=None):
         state["asked"] = True
@@ -138,7 +133,7 @@ def digit_canvas(predict, size: int = SIZE) -> widgets.VBox:
     def on_clear(_button=None):
         strokes.clear()
         blank()
-        state["asked"] = False
+        state["asked"], state["answered"] = False, 0.0
         live.push()
         answer.value = "Cleared. Draw another digit."
 
