@@ -100,3 +100,23 @@ def test_training_reports_its_time_and_the_loss_curve_was_drawn_during_training(
     print(f"07 training took {found.group(1)} s here; last loss-curve frame: {frames}")
     # One frame at the start, at least one while training ran, one at the end.
     assert '"frame": ' in frames and int(re.search(r'"frame": (\d+)', frames).group(1)) >= 3, frames
+
+
+def test_the_answer_comes_while_the_pen_is_still_down(drawing):
+    clear(drawing)
+    page, canvas = drawing.page, drawing.locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x = box["x"] + 0.5 * box["width"]
+    page.mouse.move(x, box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    try:
+        for i in range(1, 31):                      # a slow downward stroke, about 1.5 s
+            page.mouse.move(x, box["y"] + (0.15 + 0.7 * i / 30) * box["height"])
+            page.wait_for_timeout(50)
+        # Not released yet: an answer and a picture of the ink must already be there.
+        page.wait_for_function(
+            "() => /\"strokes\": 1/.test(document.querySelector('.mnist-frame').textContent)", timeout=10_000)
+        assert re.search(r"says\D*\d", drawing.text("prediction")), drawing.text("prediction")
+    finally:
+        page.mouse.up()
