@@ -83,20 +83,48 @@ def test_requests_in_one_turn_of_the_kernels_loop_make_one_frame_of_the_latest_v
     async def run():
         state = {"value": 0}
         live, painted = make(state)
-        sent = []
+        sent, events = [], []
         live.canvas.send_binary = lambda data: sent.append(data)   # what would go to the page
+        live.canvas.send_event = lambda kind, **_: events.append(kind)
+        live.canvas.handle_draw({})     # the page has shown the first picture and asks for more
         for value in range(1, 20):      # one message (or one Play tick) changing the state many times
             state["value"] = value
             live.request()
         during = list(painted)
         await asyncio.sleep(0.01)       # the kernel is free again
-        return during, painted, sent, json.loads(live.frame.value)
+        return during, painted, sent, events, json.loads(live.frame.value)
 
-    during, painted, sent, frame = in_own_loop(run)
+    during, painted, sent, events, frame = in_own_loop(run)
     assert during == [0], "nothing is painted while the message is being handled"
     assert painted == [0, 19] and len(sent) == 1, "one frame, of the newest value, sent at once"
     assert sent[0][:8] == b"\x89PNG\r\n\x1a\n", "a whole PNG image"
     assert frame == {"frame": 2, "value": 19}
+    assert "draw" in events, "after a frame the page is asked to say when it is ready for the next"
+
+
+def test_at_most_two_frames_on_their_way_and_the_next_is_the_newest():
+    async def run():
+        state = {"value": 0}
+        live, painted = make(state)
+        sent = []
+        live.canvas.send_binary = lambda data: sent.append(data)
+        live.canvas.send_event = lambda kind, **_: None
+        live.canvas.handle_draw({})            # the page is ready
+        steps = []
+        for value in range(1, 30):             # Play on a slow network: ticks faster than frames arrive
+            state["value"] = value
+            live.request()
+            await asyncio.sleep(0)
+            steps.append(len(sent))
+            if value in (10, 20):              # the page has the frame and asks again
+                live.canvas.handle_draw({})
+        await asyncio.sleep(0.01)
+        return painted, sent, steps
+
+    painted, sent, steps = in_own_loop(run)
+    assert steps[:3] == [1, 2, 2], f"two frames may be on their way, not a third: {steps}"
+    assert len(sent) == 4, f"then one frame per ask of the page, not one per tick: {steps}"
+    assert painted == [0, 1, 2, 10, 20], "each frame shows the state at the moment the page asked"
 
 
 # Every widget whose picture moves by blitting: (module, builder). Each frame is drawn from
