@@ -218,3 +218,16 @@ def test_a_blitted_digit_answer_shows_what_one_drawn_from_scratch_shows():
         live.picture.background_changed()
         live._render()
         assert (blitted == np.asarray(live.canvas.get_renderer().buffer_rgba())).all(), state
+
+
+def test_a_page_that_appears_gets_the_current_picture_without_a_new_state():
+    state = {"value": 5}
+    live, painted = make(state)
+    sent = []
+    live.canvas.send_binary = lambda data: sent.append(data)
+    live.canvas.send_event = lambda kind, **_: None
+    live.canvas.handle_draw({})            # a page that has the still image: nothing new to send
+    assert sent == []
+    live.canvas.handle_refresh({})         # a second view (or a reload) starts
+    live.canvas.handle_draw({})
+    assert len(sent) == 1 and painted == [5], "the new page gets the pixels on hand, not a repaint"
