@@ -7,7 +7,8 @@ from matplotlib.colors import to_rgba
 from course_utils.reference.gradient_descent import W_RANGE, valley_loss, valley_slope
 from course_utils.plots.figures import Picture
 
-STEPS_SHOWN = 10  # the loss chart shows at least this many steps, then doubles when full
+STEPS_SHOWN = 10  # the loss chart shows at least this many steps,
+STEPS_MORE = 20   # then grows by this many when full (its background is drawn again only then)
 
 
 class ValleyPicture(Picture):
@@ -91,9 +92,9 @@ class ValleyPicture(Picture):
         losses = valley_loss(path)
         self.losses.set_data(np.arange(len(path)), losses)
         # A fixed scale from 0, so that a crawl looks like a crawl and a jump like a jump;
-        # it grows in whole steps (doubling) so that the chart is not redrawn every frame.
+        # it grows by whole chunks so that the chart is not drawn again every frame.
         finite = losses[np.isfinite(losses)]
-        steps = STEPS_SHOWN * 2 ** max(0, math.ceil(math.log2(len(path) / STEPS_SHOWN)))
+        steps = STEPS_SHOWN if len(path) <= STEPS_SHOWN else STEPS_MORE * math.ceil(len(path) / STEPS_MORE)
         highest = max(self.top, float(finite.max()) * 1.05) if len(finite) else self.top
         ceiling = self.top * 2 ** max(0, math.ceil(math.log2(highest / self.top)))
         if (steps, ceiling) != self.limits:
