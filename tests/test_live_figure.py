@@ -231,3 +231,22 @@ def test_a_page_that_appears_gets_the_current_picture_without_a_new_state():
     live.canvas.handle_refresh({})         # a second view (or a reload) starts
     live.canvas.handle_draw({})
     assert len(sent) == 1 and painted == [5], "the new page gets the pixels on hand, not a repaint"
+
+
+def test_the_valleys_loss_chart_grows_with_the_path_and_stays_right():
+    import numpy as np
+    from course_utils.widgets.valley import valley
+    box = valley(lr=0.01)                  # small steps: the ball is still rolling after 45
+    live, train = box.live, controls(box)[0]
+    limits = []
+    for step in range(1, 46):
+        train.click()
+        live._render()
+        limits.append(live.picture.loss_ax.get_xlim()[1])
+        if step in (10, 11, 20, 21, 41, 45):
+            blitted = np.asarray(live.canvas.get_renderer().buffer_rgba()).copy()
+            live.picture.background_changed()
+            live._render()
+            assert (blitted == np.asarray(live.canvas.get_renderer().buffer_rgba())).all(), f"step {step}"
+    # limits[i] is after step i + 1, a path of i + 2 weights: 10 shown, then 20, 40, 60.
+    assert (limits[8], limits[9], limits[18], limits[19], limits[-1]) == (9.5, 19.5, 19.5, 39.5, 59.5), limits
