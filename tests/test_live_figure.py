@@ -250,3 +250,19 @@ def test_the_valleys_loss_chart_grows_with_the_path_and_stays_right():
             assert (blitted == np.asarray(live.canvas.get_renderer().buffer_rgba())).all(), f"step {step}"
     # limits[i] is after step i + 1, a path of i + 2 weights: 10 shown, then 20, 40, 60.
     assert (limits[8], limits[9], limits[18], limits[19], limits[-1]) == (9.5, 19.5, 19.5, 39.5, 59.5), limits
+
+
+@pytest.mark.parametrize("alpha", [255, 128])
+def test_frames_are_pngs_that_decode_to_exactly_the_pixels(alpha):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.widgets.live_figure import _png
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    pixels[:, :, 3] = alpha
+    pixels[5:20, 10:40, :3] = 255                     # flat colour, like a figure
+    decoded = np.asarray(Image.open(io.BytesIO(_png(pixels))).convert("RGBA"))
+    assert (decoded == pixels).all()
