@@ -14,14 +14,31 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def graded_assignment(request, tmp_path_factory):
+    """assignment -> its course, released and graded once per session (tests/graded_assignment.py)."""
+    from graded_assignment import build, wanted_by
+
+    built = {}
+
+    def get(assignment: str):
+        if assignment not in built:
+            adversarial, roundtrip = wanted_by(request.session, assignment)
+            built[assignment] = build(assignment, tmp_path_factory.mktemp(f"graded-{assignment}"),
+                                      adversarial=adversarial, roundtrip=roundtrip)
+        return built[assignment]
+    return get
+
+
 # ---- parallel runs (pytest-xdist) ----------------------------------------------------
 # Tests that share an expensive session fixture stay on one worker: the security suite's
 # copy of the course and its environment, the browser tests' Voilà server. Files whose
-# tests share nothing across assignments are shared out one assignment at a time (each
-# assignment's module fixture builds and grades its own course). Everything else is shared
-# out file by file, so a notebook's nbval cells and a module's fixtures stay together.
+# tests grade one assignment's course are shared out one assignment at a time: the
+# adversarial and round-trip tests of an assignment grade the same course (fixture
+# graded_assignment), so they go together. Everything else is shared out file by file, so a
+# notebook's nbval cells and a module's fixtures stay together.
 SHARED_SCOPES = ("tests/security/", "tests/browser/", "tests/hub/")
-SPLIT_BY_ASSIGNMENT = ("tests/test_grading_adversarial.py", "tests/test_grading_roundtrip.py")
+BY_ASSIGNMENT = ("tests/test_grading_adversarial.py", "tests/test_grading_roundtrip.py")
 
 # Seconds each long scope took on one worker of a whole-suite run on 2 cores (the other
 # worker busy too). The longest go first, so the two workers end together: the wall time
@@ -29,20 +46,25 @@ SPLIT_BY_ASSIGNMENT = ("tests/test_grading_adversarial.py", "tests/test_grading_
 # rest follow the largest files first. Refresh from test-artifacts/scope-seconds.txt,
 # which every parallel run writes.
 SCOPE_SECONDS = {
-    "tests/security/": 420,
+    "tests/security/": 330,
     "tests/browser/": 300,
     "tests/test_grading_workflow.py": 145,
     "tests/hub/": 80,
-    "tests/test_grading_adversarial.py[01_loss]": 40,
-    "tests/test_grading_adversarial.py[02_gradient_descent]": 60,
-    "tests/test_grading_adversarial.py[03_chain_rule]": 50,
-    "tests/test_grading_adversarial.py[04_relu_gating]": 60,
-    "tests/test_grading_adversarial.py[05_matrix_backprop]": 40,
-    "tests/test_grading_adversarial.py[06_architecture]": 50,
-    "tests/test_grading_adversarial.py[07_mnist]": 190,
-    "tests/test_grading_adversarial.py[08_next_character]": 80,
-    "tests/test_grading_roundtrip.py[06_architecture]": 34,
-    "tests/test_grading_roundtrip.py[07_mnist]": 45,
+    "tests/test_collect_class.py": 120,
+    "tests/test_selfpaced.py": 60,
+    "tests/test_grading_integrity_venv.py": 40,
+    "tests/test_release.py": 40,
+    "tests/test_benchmark_scripts.py": 40,
+    "tests/test_grading_confine.py": 40,
+    "tests/test_launcher.py": 30,
+    "graded 01_loss": 37,
+    "graded 02_gradient_descent": 60,
+    "graded 03_chain_rule": 45,
+    "graded 04_relu_gating": 39,
+    "graded 05_matrix_backprop": 27,
+    "graded 06_architecture": 49,
+    "graded 07_mnist": 193,
+    "graded 08_next_character": 66,
 }
 
 
@@ -51,8 +73,8 @@ def xdist_scope(nodeid: str) -> str:
     shared = next((scope for scope in SHARED_SCOPES if path.startswith(scope)), None)
     if shared:
         return shared
-    if path in SPLIT_BY_ASSIGNMENT and nodeid.endswith("]"):
-        return f"{path}[{nodeid.rsplit('[', 1)[1]}"
+    if path in BY_ASSIGNMENT and nodeid.endswith("]"):
+        return f"graded {nodeid.rsplit('[', 1)[1][:-1]}"
     return path
 
 
