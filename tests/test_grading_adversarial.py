@@ -5,7 +5,8 @@ exception, wrong shape and dtype, NaN, None, list, endless loop, sys.exit, os._e
 an always-equal object, patched numpy/builtins, patched and shadowed checks, an edited and a
 deleted test cell, a duplicated and a split answer cell, hard-coded visible answers,
 megabytes of output) are graded together with a control learner in ONE autograde run
-(two workers). Cases whose test cells cannot interfere share a learner, to keep the run short.
+(two workers), with the round trip's learners (tests/graded_assignment.py). Cases whose test
+cells cannot interfere share a learner, to keep the run short.
 The broken function's own test cells score 0, every test cell its changes cannot reach keeps
 full marks, the run finishes for everyone, and the feedback shows no hidden-test code.
 """
@@ -14,30 +15,21 @@ from __future__ import annotations
 import html
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from adversarial import HIDDEN_BEGIN, graded_cells, learners
-from nbgrader_course import ROOT, TempCourse, read
+from adversarial import HIDDEN_BEGIN, graded_cells
+from nbgrader_course import ROOT, read
 
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
-TIMEOUT = 30  # seconds per cell here (07 trains for several seconds on a busy machine); a loop costs it once
 ARTIFACTS = ROOT / "test-artifacts" / "grading"
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded(request, tmp_path_factory):
-    assignment = request.param
-    course = TempCourse(tmp_path_factory.mktemp(f"adversarial-{assignment}"))
-    release = read(course.generate(assignment))
-    solution = read(course.source_notebook(assignment))
-    everyone = learners(assignment, solution, release)
-    for learner in everyone:
-        course.submit(learner.name, assignment, learner.notebook)
-    course.autograde_parallel(assignment, jobs=2, timeout=TIMEOUT)
-    course.nbgrader("generate_feedback", assignment, "--force")
-    return assignment, course, solution, everyone
+def graded(request, graded_assignment):
+    """The assignment's course, graded once with the round trip's learners (tests/graded_assignment.py)."""
+    shared = graded_assignment(request.param)
+    return shared.assignment, shared.course, shared.solution, shared.adversarial
 
 
 def autograded(course, learner, assignment):
@@ -195,7 +187,9 @@ def test_feedback_shows_scores_and_messages_but_no_hidden_test_code(graded):
     control = HTMLExporter().from_notebook_node(autograded(course, "control", assignment))[0]
     assert all(line in visible_text(control) for line in lines)
     pages = list((course.root / "grading" / "feedback").glob(f"*/{assignment}/*.html"))
-    assert len(pages) == len(everyone)
+    submitted = {p.parent.name for p in (course.root / "grading" / "submitted").glob(f"*/{assignment}")}
+    assert {learner.name for learner in everyone} <= submitted  # the round trip's learners are graded here too
+    assert len(pages) == len(submitted) and {page.parts[-3] for page in pages} == submitted
     for page in pages:
         text = visible_text(page.read_text())
         leaked = [line for line in lines if line in text]
