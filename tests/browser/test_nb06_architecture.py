@@ -81,7 +81,7 @@ def test_play_moves_the_boundary_on_its_own_until_pause(separability):
     if readout(separability)[0]:
         separability.click("reset", watch=("readout",))
     start = separability.picture()
-    result = play(separability, 6.0, shots=(0.5, 2.5, 5.5))
+    result = play(separability, 6.0, shots=(0.15, 1.5, 5.5))   # rough, settling, settled
     step, accuracy, _ = readout(separability)
     assert result.steps[1] > result.steps[0] and result.frames >= 2, f"Play should train on its own: {result}"
     assert separability.picture() != start, "the boundary should have moved while playing"
