@@ -32,7 +32,8 @@ def graded_assignment(request, tmp_path_factory):
 
 # ---- parallel runs (pytest-xdist) ----------------------------------------------------
 # Tests that share an expensive session fixture stay on one worker: the security suite's
-# copy of the course and its environment, the browser tests' Voilà server. Files whose
+# copy of the course and its environment, the browser tests' Voilà server (those run last
+# and alone: see RUNS_ALONE_AT_THE_END). Files whose
 # tests grade one assignment's course are shared out one assignment at a time: the
 # adversarial and round-trip tests of an assignment grade the same course (fixture
 # graded_assignment), so they go together. Everything else is shared out file by file, so a
@@ -40,28 +41,28 @@ def graded_assignment(request, tmp_path_factory):
 SHARED_SCOPES = ("tests/security/", "tests/browser/", "tests/hub/")
 BY_ASSIGNMENT = ("tests/test_grading_adversarial.py", "tests/test_grading_roundtrip.py")
 
-# Seconds each long scope took in a whole-suite run (`python3 course.py test`, 2 workers on
-# 2 cores, each slowed by the other). The longest go first, so the two workers end
+# Seconds each long scope took in a whole-suite run (3 workers on 2 cores, the browser
+# tests left out; each scope slowed by the others). The longest go first, so the two workers end
 # together: the wall time is bounded by the busier worker. A scope not listed counts 0.1 s
 # a test (the quick tier's average), so the rest follow largest first. Refresh from
 # test-artifacts/scope-seconds.txt, which every parallel run writes.
 SCOPE_SECONDS = {
-    "tests/security/": 527,
-    "tests/browser/": 232,
-    "graded 07_mnist": 222,
-    "tests/test_grading_workflow.py": 162,
-    "tests/hub/": 97,
-    "graded 06_architecture": 76,
-    "graded 08_next_character": 71,
-    "graded 02_gradient_descent": 64,
-    "tests/test_collect_class.py": 57,
-    "tests/test_benchmark_scripts.py": 52,
-    "graded 03_chain_rule": 49,
-    "graded 04_relu_gating": 46,
+    "tests/security/ (half 2)": 320,   # its files' set-ups: parallel 122 s, escape 113 s, environment 82 s
+    "tests/test_grading_workflow.py": 306,
+    "tests/security/ (half 1)": 290,   # confinement 166 s, protocol 71 s, isolation required
+    "graded 07_mnist": 241,
+    "tests/test_benchmark_scripts.py": 137,
+    "tests/hub/": 110,
+    "tests/test_collect_class.py": 92,
+    "graded 02_gradient_descent": 91,
+    "graded 06_architecture": 86,
+    "graded 08_next_character": 86,
+    "graded 03_chain_rule": 58,
+    "tests/test_launcher.py": 48,
+    "graded 04_relu_gating": 47,
+    "tests/test_grading_integrity_venv.py": 44,
     "graded 01_loss": 41,
-    "tests/test_launcher.py": 34,
-    "graded 05_matrix_backprop": 29,
-    "tests/test_grading_integrity_venv.py": 29,
+    "graded 05_matrix_backprop": 35,
     "tests/test_release.py": 17,
     "tests/test_feedback_once.py": 12,
     "tests/test_selfpaced.py": 11,
@@ -69,8 +70,18 @@ SCOPE_SECONDS = {
 }
 
 
+# The security suite is the longest scope (over 500 s): in two halves, each on one worker
+# with its own copy of the course (preparing one takes some 20 s), it is no longer the
+# wall time's lower bound.
+SECURITY_HALVES = {"test_confinement_attacks.py": 1, "test_protocol_attacks.py": 1, "test_isolation_required.py": 1,
+                   "test_parallel_attacks.py": 2, "test_gradebook_and_escape_attacks.py": 2,
+                   "test_environment_attacks.py": 2}
+
+
 def xdist_scope(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
+    if path.startswith("tests/security/"):
+        return f"tests/security/ (half {SECURITY_HALVES.get(path.rsplit('/', 1)[-1], 1)})"
     shared = next((scope for scope in SHARED_SCOPES if path.startswith(scope)), None)
     if shared:
         return shared
@@ -88,21 +99,56 @@ try:
 except ImportError:  # xdist not installed: the suite runs in one process
     LoadScopeScheduling = None
 
+# The browser tests time the widgets (input -> redraw latency, frames a second): they run
+# last, on one worker, once every other test has finished, so that the figures they print
+# are the widgets' own and not those of a machine busy grading in the other workers.
+RUNS_ALONE_AT_THE_END = "tests/browser/"
+
 if LoadScopeScheduling is not None:
     class CourseScheduling(LoadScopeScheduling):
-        """xdist's scope scheduling with the scopes of :func:`xdist_scope`, longest first."""
+        """xdist's scope scheduling with the scopes of :func:`xdist_scope`, longest first,
+        and the browser tests alone at the end."""
 
         ordered = False
 
         def _split_scope(self, nodeid):
             return xdist_scope(nodeid)
 
-        def _assign_work_unit(self, node):
+        def _order(self):
             if not self.ordered:  # the queue is complete before the first unit is handed out
-                for scope in sorted(self.workqueue, key=lambda s: -scope_seconds(s, len(self.workqueue[s]))):
+                def key(scope):
+                    return (scope == RUNS_ALONE_AT_THE_END, -scope_seconds(scope, len(self.workqueue[scope])))
+                for scope in sorted(self.workqueue, key=key):
                     self.workqueue.move_to_end(scope)
                 self.ordered = True
-            super()._assign_work_unit(node)
+
+        alone = None  # the worker that will run RUNS_ALONE_AT_THE_END, once the others are gone
+
+        def _assign_work_unit(self, node):
+            self._order()
+            if next(iter(self.workqueue)) != RUNS_ALONE_AT_THE_END:
+                return super()._assign_work_unit(node)
+            # Only the browser tests are left. A worker runs its last test only once it is
+            # given more or told to stop: the others are told to stop (they finish what they
+            # have and leave), and this one gets the browser tests when it is the last.
+            if self.alone is None:
+                self.alone = node
+                for other in self.nodes:
+                    if other is not node and not other.shutting_down:
+                        other.shutdown()
+            self._start_alone_when_the_others_are_gone()
+
+        def _start_alone_when_the_others_are_gone(self):
+            if (self.alone is not None and RUNS_ALONE_AT_THE_END in self.workqueue
+                    and list(self.assigned_work) == [self.alone]):
+                super()._assign_work_unit(self.alone)
+
+        def remove_node(self, node):
+            crashed = super().remove_node(node)
+            if node is self.alone:   # it crashed: whoever asks next takes the browser tests
+                self.alone = None
+            self._start_alone_when_the_others_are_gone()
+            return crashed
 
     def pytest_xdist_make_scheduler(config, log):
         return CourseScheduling(config, log)
