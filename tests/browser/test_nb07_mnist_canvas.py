@@ -1,4 +1,4 @@
-"""Notebook 07's drawing canvas: draw a digit with the mouse; the answer comes as the stroke ends."""
+"""Notebook 07's drawing canvas: draw a digit with the mouse; the answer comes as the pen moves and as the stroke ends."""
 import math
 import re
 
@@ -36,8 +36,11 @@ def draw(drawing, points, *, timed: str | None = None):
     page.mouse.down()
     for x, y in at[1:]:
         page.mouse.move(x, y, steps=6)
-    if timed:  # the answer must change by itself when the stroke ends: no button pressed
-        drawing._act(page.mouse.up, timed, ("prediction",))
+    if timed:  # a new answer must come by itself when the stroke ends: no button pressed
+        # Watched: the frame record (each answer is a new frame). The answer's words may
+        # not change: the canvas answers while the pen moves too, and may already have said
+        # the digit the finished stroke gets.
+        drawing._act(page.mouse.up, timed, ("frame",))
     else:
         page.mouse.up()
     return page.evaluate(INK_JS, drawing.selector("canvas"))
