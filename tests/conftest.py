@@ -38,7 +38,7 @@ def graded_assignment(request, tmp_path_factory):
 # adversarial and round-trip tests of an assignment grade the same course (fixture
 # graded_assignment), so they go together. Everything else is shared out file by file, so a
 # notebook's nbval cells and a module's fixtures stay together.
-SHARED_SCOPES = ("tests/security/", "tests/browser/", "tests/hub/")
+SHARED_SCOPES = ("tests/browser/", "tests/hub/")  # the security suite: SECURITY_HALVES below
 BY_ASSIGNMENT = ("tests/test_grading_adversarial.py", "tests/test_grading_roundtrip.py")
 
 # Seconds each long scope took in a whole-suite run (3 workers on 2 cores, the browser

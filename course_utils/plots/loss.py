@@ -69,8 +69,9 @@ class LossMeterPicture(Picture):
         self.prediction_value.set_position((prediction, -0.17))
         self.prediction_value.set_text(f"ŷ = {prediction:.2f}")
         # Wide enough that the doubled error (the hollow dot) is always on the chart.
-        needed = error_range or max(SMALLEST_RANGE, 2.2 * abs(error))
-        error_range = error_range or SMALLEST_RANGE * 2 ** max(0, math.ceil(math.log2(needed / SMALLEST_RANGE)))
+        if not error_range:   # the smallest doubling of SMALLEST_RANGE that holds 2.2 |e|
+            needed = max(SMALLEST_RANGE, 2.2 * abs(error))
+            error_range = SMALLEST_RANGE * 2 ** math.ceil(math.log2(needed / SMALLEST_RANGE))
         if error_range != self.error_range:
             errors = np.linspace(-error_range, error_range, 201)
             self.absolute.set_data(errors, np.abs(errors))

@@ -107,7 +107,7 @@ class _LiveCanvas(Canvas):
         # (``_data_url``) and writes it without the ``data:`` prefix, which the browser
         # then asks the server for as a file. The frame is already a PNG: keep it whole.
         if self.syncing_data_url:
-            self._data_url = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+            self._data_url = _data_url(data)
         self.send({"data": '{"type": "binary"}'}, buffers=[data])
 
 
@@ -128,6 +128,11 @@ def _png(pixels: np.ndarray) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)
     return b"".join([b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header),
                      _chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESSION)), _chunk(b"IEND", b"")])
+
+
+def _data_url(png: bytes) -> str:
+    """The PNG as the canvas's still image (a ``data:`` URL, prefix included)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -188,7 +193,7 @@ class LiveFigure:
         it without the ``data:`` prefix, which the browser rejects as a broken image."""
         self._render()
         pixels = np.asarray(self.canvas.get_renderer().buffer_rgba())
-        self.canvas._data_url = "data:image/png;base64," + base64.b64encode(_png(pixels)).decode("ascii")
+        self.canvas._data_url = _data_url(_png(pixels))
 
     def _render(self) -> None:
         """Bring the figure's pixels to the current state (no sending)."""
