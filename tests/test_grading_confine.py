@@ -279,3 +279,24 @@ print([bool(os.statvfs(t).f_flag & os.ST_RDONLY) for t in ('/', '/tmp', '/scratc
     finally:
         process.kill()
     assert seen.strip() == "[True, False, False, False] False True", seen
+
+
+def test_a_grading_process_leaves_no_staging_folder_behind(submission, tmp_path):
+    """Each ``nbgrader autograde`` process starts one factory with a staging folder in the
+    temporary directory; when the process ends, the folder goes with it (a term's grading
+    would otherwise leave one folder per run in /tmp)."""
+    import subprocess
+    import sys
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    grader = f"""
+from course_utils.grading.learner_process import LearnerProcess
+process = LearnerProcess({str(submission)!r}, timeout=20, preload=["numpy"], confined=True)
+print(process.exec_cell("probe", "print(6 * 7)")["stdout"].strip())
+process.kill()
+"""
+    done = subprocess.run([sys.executable, "-c", grader], env=dict(os.environ, TMPDIR=str(temporary)),
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "42", done.stderr
+    assert list(temporary.iterdir()) == []

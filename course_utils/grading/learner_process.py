@@ -7,6 +7,7 @@ to run cells, look names up and call the learner's functions. Whatever comes bac
 """
 from __future__ import annotations
 
+import atexit
 import builtins
 import contextlib
 import io
@@ -280,7 +281,15 @@ def sandbox_factory(preload: list[str], confined: bool, limits: confine.Limits) 
         _FACTORY = None
     if _FACTORY is None:
         _FACTORY = Factory(preload, confined, limits)
+        atexit.register(_close_factory)  # its staging folder in /tmp would outlive the grader
     return _FACTORY
+
+
+def _close_factory() -> None:
+    global _FACTORY
+    if _FACTORY is not None:
+        _FACTORY.close()
+        _FACTORY = None
 
 
 class LearnerProcess:
