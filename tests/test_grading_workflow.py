@@ -2,7 +2,7 @@
 
     python3 course.py grade release
     python3 course.py grade collect submissions.zip
-    python3 course.py grade autograde            (and --jobs 2 on a twin course: the same CSV)
+    python3 course.py grade autograde --jobs 2
     python3 course.py grade feedback
     python3 course.py grade export --output grades.csv
 """
@@ -65,19 +65,14 @@ def test_release_collect_autograde_feedback_export(tmp_path):
             expected[("carol", assignment)] = ("edited", set(mistake["loses"]) | {edited})
 
     assert "3 submission(s)" in grade(course, "collect", str(archive)) or len(ASSIGNMENTS) > 1
-    twin = tmp_path / "twin"  # the same course and submissions, graded in parallel below
-    shutil.copytree(course, twin, symlinks=True)
-    printed = grade(course, "autograde")
+    # Every assignment at once over two workers, each worker's gradebook merged. That the
+    # parallel grader scores exactly as one sequential nbgrader does is
+    # benchmarks/autograde.py's check (tests/test_benchmark_scripts.py); the sequential
+    # command itself grades every class of tests/security/.
+    printed = grade(course, "autograde", "--jobs", "2")
     assert "FLAGGED carol" in printed, printed  # the instructor sees it in the command's output
-    grade(course, "export", "--output", str(tmp_path / "sequential.csv"))
-
-    # Parallel mode, on a twin that was never graded, gives the same CSV byte for byte
-    # (every assignment at once over two workers, each worker's gradebook merged).
-    printed = grade(twin, "autograde", "--jobs", "2")
-    assert "FLAGGED carol" in printed, printed
-    grade(twin, "export", "--output", str(tmp_path / "grades.csv"))
-    assert (tmp_path / "sequential.csv").read_text() == (tmp_path / "grades.csv").read_text()
-    assert not (twin / "grading" / ".parallel").exists()  # the workers' folders are cleaned up
+    assert not (course / "grading" / ".parallel").exists()  # the workers' folders are cleaned up
+    grade(course, "export", "--output", str(tmp_path / "grades.csv"))
 
     printed = grade(course, "feedback")
     for assignment in ASSIGNMENTS:
