@@ -283,6 +283,13 @@ def hard_coded(solution, answer_id: str, function: str, test_id: str) -> Callabl
     return break_function(answer_id, function, body)
 
 
+# Cases that cost a cell's whole timeout in every test cell they reach (the grader cannot
+# tell an endless loop from a slow answer): aimed at the function that the fewest test cells
+# reach, so the loop is still stopped, and costs only its own points, at the price of one
+# or two timeouts instead of three or four.
+AIMED_AT_THE_FEWEST_CELLS = {"endless-loop"}
+
+
 def cases(assignment: str, solution) -> list[Case]:
     """Every kind of bad submission, each aimed at one answer function (rotating over them)."""
     own, through = dependencies(solution)
@@ -294,6 +301,8 @@ def cases(assignment: str, solution) -> list[Case]:
 
     def add(key, what, make, breaks=True, integrity=False):
         answer_id, function = targets[next(rotation) % len(targets)]
+        if key in AIMED_AT_THE_FEWEST_CELLS:
+            answer_id, function = min(targets, key=lambda t: len(own[t[1]] | through[t[1]]))
         first_test = sorted(own[function], key=lambda t: cell_index(solution, t))[0]
         change = make(answer_id, function, first_test)
         result.append(Case(key, what.format(test=first_test), function, answer_id, breaks, integrity, change,
