@@ -65,14 +65,14 @@ def test_a_failed_check_shows_its_message_alone_and_a_passed_one_a_single_line(p
         page.set_default_timeout(30_000)
         page.goto(server.url(f"lab/tree/{NAME}.ipynb"))
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.wait_for_function("""() => [...document.querySelectorAll('.jp-StatusBar-Widget')]
+        page.wait_for_function(r"""() => [...document.querySelectorAll('.jp-StatusBar-Widget')]
                                   .some(e => /\\|\\s*Idle/.test(e.innerText) && !/No Kernel/.test(e.innerText))""",
                                timeout=60_000)
         for attempt in range(3):  # a Run All sent while the new kernel settles is dropped: send it again
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
             try:
-                page.wait_for_function("""() => [...document.querySelectorAll('.jp-InputPrompt')]
+                page.wait_for_function(r"""() => [...document.querySelectorAll('.jp-InputPrompt')]
                                           .some(e => /\[(\d+|\*)\]/.test(e.innerText))""", timeout=10_000)
                 break
             except Exception:

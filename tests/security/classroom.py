@@ -3,9 +3,12 @@
     run = grade_class(course, {"m-attacker": notebook}, where)   # honest learners added around it
     assert not run.postcondition_failures({"m-attacker": 0.0}), describe(run)
 
-``grade_class`` collects the class, grades it twice (a regrade must give the same), writes
-feedback and exports, and records what it saw: exit codes, scores, files changed outside
-``grading/``, grading outputs changed after the command ended, processes left running.
+``grade_class`` collects the class, grades it twice, writes feedback and exports, and
+records what it saw: exit codes, scores, files changed outside ``grading/``, grading outputs
+changed after the command ended, processes left running. The first run is the sequential
+``grade autograde``, the second a regrade with ``--jobs 2`` (the class shared out over two
+``nbgrader autograde`` workers, each with its own sandbox factory): every promise must hold
+in both, so every attack is also tried on parallel grading and on a regrade.
 """
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ class GradingRun:
         if self.collect is not None and self.collect.returncode != 0:
             problems.append(f"grade collect exited {self.collect.returncode}: {self.collect.output.strip()[-300:]}")
         for number, (result, grades, _, leftovers) in enumerate(self.runs, 1):
-            label = f"run {number}"
+            label = f"run {number} ({' '.join(RUNS[number - 1]) or 'sequential'})"
             if result.returncode != 0:
                 problems.append(f"{label}: grade autograde exited {result.returncode}: {result.output[-600:]}")
             if "FLAGGED a-flagged" not in result.stdout:
@@ -72,15 +75,19 @@ class GradingRun:
         return problems
 
 
-def grade_class(course: CourseCopy, attackers: dict, where: Path, settle: float = 0.0, markers=(),
-                autograde_args=()) -> GradingRun:
-    """Collect honest learners and ``attackers``, autograde twice, feedback, export: everything recorded."""
+# The two autograde runs of every class: sequential, then a regrade over two workers.
+RUNS = ((), ("--jobs", "2"))
+
+
+def grade_class(course: CourseCopy, attackers: dict, where: Path, settle: float = 0.0, markers=()) -> GradingRun:
+    """Collect honest learners and ``attackers``, autograde twice (:data:`RUNS`), feedback,
+    export: everything recorded."""
     learners = {**honest_class(course), **attackers}
     collected = course.collect(learners, where / "submissions")
     before = Snapshot.take(course)
     run = GradingRun(course, learners, collect=collected)
     needles = (str(course.root), *markers)
-    for _ in range(2):
+    for autograde_args in RUNS:
         result = course.grade("autograde", "--assignment", "01_loss", *autograde_args)
         state = grading_state(course)
         if settle:

@@ -6,6 +6,13 @@ installed numpy, ``course_utils/checks/loss.py``, a forged ``__pycache__`` file 
 ``nbgrader_config.py``, the release folder; and notes in ``/tmp``, ``/dev/shm``, ``$HOME`` and
 a System V shared memory segment for a learner graded later. The second grading run shows whether any of it took: an honest
 blank learner must still score 0 there.
+
+That second run shares the class out over two workers (``grade autograde --jobs 2``), each
+its own ``nbgrader autograde`` with its own sandbox factory. So it also asks whether a
+learner in one worker reaches one graded at the same time in the other: the note reader
+and its writer land in different workers, and two holders (``b-holder``, ``n-holder``, one
+in each worker) keep as many processes as the limit allows for 15 s while the other
+learners are graded beside them.
 """
 from __future__ import annotations
 
@@ -124,8 +131,27 @@ TMP_READER = textwrap.dedent(f'''
         print("ATTACK tmp-reader: found the earlier learner's shared memory segment")
 ''')
 
+# Holds as many processes as the limit allows for 15 s, while the other worker grades.
+HOLDER = textwrap.dedent('''
+    import os, time
+    _children = []
+    for _ in range(300):
+        try:
+            _pid = os.fork()
+        except OSError:
+            break
+        if _pid == 0:
+            time.sleep(15)
+            os._exit(0)
+        _children.append(_pid)
+    print("ATTACK holder: holding", len(_children), "processes")
+    for _pid in _children:
+        os.waitpid(_pid, 0)
+''')
+
 ATTACKERS = {"m-numpy": NUMPY, "m-checks": CHECKS, "m-pycache": PYCACHE, "m-config": CONFIG,
-             "m-tmp-1-writer": TMP_WRITER, "m-tmp-2-reader": TMP_READER}
+             "m-tmp-1-writer": TMP_WRITER, "m-tmp-2-reader": TMP_READER,
+             "b-holder": HOLDER, "n-holder": HOLDER}
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +175,14 @@ def test_environment_attacks_leave_every_promise_standing(graded):
 
 def test_grading_code_and_environment_unchanged(graded):
     assert graded.changes == [], graded.changes
+
+
+def test_the_process_limit_held_in_one_worker_stops_no_one_in_the_other(graded):
+    """Both holders ran (in run 2 at the same time as the other worker's learners), and
+    every honest learner kept full marks: postcondition_failures above checks the scores."""
+    for name in ("b-holder", "n-holder"):
+        held = [n for n in graded.notes[name] if n.startswith("ATTACK holder: holding")]
+        assert held and int(held[-1].split()[-2]) > 0, graded.notes[name]
 
 
 def test_a_later_learner_sees_nothing_an_earlier_one_left(graded):
