@@ -66,7 +66,7 @@ def test_a_failed_check_shows_its_message_alone_and_a_passed_one_a_single_line(p
         page.goto(server.url(f"lab/tree/{NAME}.ipynb"))
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.wait_for_function(r"""() => [...document.querySelectorAll('.jp-StatusBar-Widget')]
-                                  .some(e => /\\|\\s*Idle/.test(e.innerText) && !/No Kernel/.test(e.innerText))""",
+                                  .some(e => /\|\s*Idle/.test(e.innerText) && !/No Kernel/.test(e.innerText))""",
                                timeout=60_000)
         for attempt in range(3):  # a Run All sent while the new kernel settles is dropped: send it again
             page.get_by_role("menuitem", name="Run", exact=True).click()
