@@ -88,13 +88,3 @@ class LossMeterPicture(Picture):
         self.doubled_value.set_text(f"(2e)² = {(2 * error) ** 2:.2f}")
         for artist in (self.doubled, self.doubled_value):
             artist.set_visible(bool(error))
-
-
-def plot_loss_meter(prediction: float, target: float, error_range: float | None = None, fig=None):
-    """Draw the prediction against the target, and |e| and e² as functions of the error.
-
-    Returns the matplotlib Figure (two axes: the number line, the two loss curves).
-    """
-    picture = LossMeterPicture(fig, reach=max(4.0, abs(prediction), abs(target)))
-    picture.update(prediction, target, error_range)
-    return picture.fig

@@ -145,19 +145,6 @@ def plot_mistakes(images, scores, labels, indices):
     return fig
 
 
-def plot_scores(scores, ax=None):
-    """Ten output scores as a bar chart, the winner highlighted."""
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(4, 2.4))
-    else:
-        fig = ax.figure
-    ax.bar(range(len(s)), s, color=["tab:orange" if d == s.argmax() else "tab:blue" for d in range(len(s))])
-    ax.set(xticks=range(len(s)), xlabel="digit", ylabel="score", ylim=(min(-0.2, s.min()), max(1.1, s.max())))
-    fig.tight_layout()
-    return fig
-
-
 class DigitAnswerPicture(Picture):
     """What the network sees of a drawing (28x28, left) and its ten scores (right), the
     winner highlighted. Built once; :meth:`update` shows a new image and new scores."""

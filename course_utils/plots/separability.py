@@ -76,16 +76,6 @@ class DecisionPicture(Picture):
         self.ax.title.set_text(title)
 
 
-def plot_decision(X, y, grid, title="", fig=None):
-    """Regions where the model says centre (orange) or corner (blue), its 0.5 contour and the data.
-
-    ``grid`` is ``(xx, yy, scores)`` as from :func:`course_utils.separability.score_grid`.
-    """
-    picture = DecisionPicture(X, y, fig)
-    picture.update(grid, title)
-    return picture.fig
-
-
 def plot_decisions(X, y, grids, titles):
     """Several models' regions side by side (e.g. linear next to hidden layer)."""
     fig, axes = plt.subplots(1, len(grids), figsize=(4.2 * len(grids), 4.3), squeeze=False)
