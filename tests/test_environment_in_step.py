@@ -37,3 +37,15 @@ def test_every_pyproject_dependency_is_in_environment_yml_with_the_same_range():
 def test_environment_yml_has_nothing_pyproject_lacks():
     extra = set(_environment_specs()) - set(_pyproject_specs())
     assert not extra, f"in environment.yml only: {sorted(extra)}"
+
+
+def test_reading_a_notebook_builds_no_iri_parsers():
+    # Every nbgrader command, grading worker and notebook run imports nbformat. With
+    # jsonschema 4.25+ that import also imports rfc3987_syntax, which builds dozens of Lark
+    # parsers (1-2.5 s a process here): pyproject.toml keeps jsonschema below it.
+    import subprocess
+    import sys
+
+    probe = "import sys, nbformat; nbformat.validate(nbformat.v4.new_notebook()); print(sorted(m for m in sys.modules if m.split('.')[0] in ('rfc3987_syntax', 'lark')))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]", f"importing nbformat loaded {loaded.strip()}"
