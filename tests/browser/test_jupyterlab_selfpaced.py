@@ -69,7 +69,16 @@ def run_progress_cell(page) -> None:
     # A request sent while a new kernel is still settling is dropped without a word (the
     # prompt stays "[ ]"): send it again until the prompt says it runs or ran.
     for _ in range(5):
-        cell.locator(".cm-content").click()
+        try:
+            cell.locator(".cm-content").click()
+        except Exception:
+            dialog = page.locator(".jp-Dialog")
+            if not dialog.count():
+                raise
+            # A dialog took the click: say what it asks, not only that the click timed out.
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "jupyterlab-progress-dialog.png"))
+            raise AssertionError(f"JupyterLab shows a dialog over progress.ipynb: {dialog.first.inner_text()!r}") from None
         page.keyboard.press("Control+Enter")
         try:
             page.wait_for_function("(e) => /\\[(\\*|\\d+)\\]/.test(e.innerText)", arg=prompt.element_handle(),
