@@ -48,6 +48,23 @@ def test_push_paints_at_once():
     assert painted == [3, 3] and live.frames == 2
 
 
+def test_with_no_page_to_show_it_the_first_picture_waits_for_a_frame_asked_for(monkeypatch):
+    # The grading sandbox sets COURSE_HEADLESS: a learner's widget cell costs no drawing there.
+    monkeypatch.setenv("COURSE_HEADLESS", "1")
+    state = {"value": 5}
+    live, painted = make(state)
+    assert painted == [] and live.frames == 0 and live.frame.value == ""
+    live.canvas.draw()                   # should a page ask after all, it gets the current picture
+    assert painted == [5] and json.loads(live.frame.value) == {"frame": 1, "value": 5}
+
+
+def test_the_grading_sandbox_has_no_page_for_widgets():
+    from course_utils.grading import confine
+    from course_utils.widgets.live_figure import HEADLESS
+
+    assert confine.SANDBOX_ENV.get(HEADLESS) == "1"
+
+
 def test_importing_the_live_figure_keeps_the_sessions_backend():
     assert "ipympl" not in matplotlib.get_backend()
 

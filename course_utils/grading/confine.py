@@ -53,6 +53,7 @@ SANDBOX_ENV = {
     "PYTHONUNBUFFERED": "1",
     "PYTHONDONTWRITEBYTECODE": "1",
     "COURSE_OFFLINE": "1",
+    "COURSE_HEADLESS": "1",   # no page shows the learner's widgets: they skip their pictures
 }
 PASSED_THROUGH = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
                   "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")

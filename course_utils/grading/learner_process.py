@@ -169,7 +169,7 @@ class Factory:
             env = None
         else:
             command = [sys.executable, *arguments]
-            env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
+            env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COURSE_HEADLESS="1")
         # COURSE_GRADING_DEBUG=1 shows the factory's and sandboxes' own errors (not the learners' output).
         errors = None if os.environ.get("COURSE_GRADING_DEBUG") else subprocess.DEVNULL
         self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
@@ -316,7 +316,8 @@ class LearnerProcess:
                     self.pid, self.stdin, self.stdout = factory.spawn(cwd, output_limit)
                     self.factory = factory
                     return
-        env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COURSE_OUTPUT_LIMIT=str(output_limit))
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COURSE_HEADLESS="1",
+                   COURSE_OUTPUT_LIMIT=str(output_limit))
         self.popen = subprocess.Popen([sys.executable, "-m", "course_utils.grading.sandbox"], cwd=cwd, env=env,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       start_new_session=True)
