@@ -59,10 +59,10 @@ def test_with_no_page_to_show_it_the_first_picture_waits_for_a_frame_asked_for(m
 
 
 def test_the_grading_sandbox_has_no_page_for_widgets():
-    from course_utils.grading import confine
+    from course_utils.grading import confine, learner_process
     from course_utils.widgets.live_figure import HEADLESS
 
-    assert confine.SANDBOX_ENV.get(HEADLESS) == "1"
+    assert confine.SANDBOX_ENV.get(HEADLESS) == "1" and learner_process.UNCONFINED_ENV.get(HEADLESS) == "1"
 
 
 def test_importing_the_live_figure_keeps_the_sessions_backend():

@@ -139,6 +139,11 @@ class SandboxMisbehaved(SandboxDied):
     """The sandbox broke the protocol (see :class:`course_utils.grading.protocol.ProtocolError`)."""
 
 
+# What an unconfined learner's process gets on top of the grader's environment: the
+# confined sandbox's own settings for plotting, output and widgets (confine.SANDBOX_ENV).
+UNCONFINED_ENV = {name: confine.SANDBOX_ENV[name] for name in ("MPLBACKEND", "PYTHONUNBUFFERED", "COURSE_HEADLESS")}
+
+
 class Factory:
     """The sandbox factory of this grading process (:mod:`course_utils.grading.factory`).
 
@@ -169,7 +174,7 @@ class Factory:
             env = None
         else:
             command = [sys.executable, *arguments]
-            env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COURSE_HEADLESS="1")
+            env = dict(os.environ, **UNCONFINED_ENV)
         # COURSE_GRADING_DEBUG=1 shows the factory's and sandboxes' own errors (not the learners' output).
         errors = None if os.environ.get("COURSE_GRADING_DEBUG") else subprocess.DEVNULL
         self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
@@ -316,8 +321,7 @@ class LearnerProcess:
                     self.pid, self.stdin, self.stdout = factory.spawn(cwd, output_limit)
                     self.factory = factory
                     return
-        env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COURSE_HEADLESS="1",
-                   COURSE_OUTPUT_LIMIT=str(output_limit))
+        env = dict(os.environ, **UNCONFINED_ENV, COURSE_OUTPUT_LIMIT=str(output_limit))
         self.popen = subprocess.Popen([sys.executable, "-m", "course_utils.grading.sandbox"], cwd=cwd, env=env,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       start_new_session=True)

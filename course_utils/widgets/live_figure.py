@@ -67,8 +67,8 @@ finally:
 FRAMES_IN_FLIGHT = 2
 
 # Set where no page will ever show a widget: the grading sandbox, which runs a learner's
-# widget cells with no front end. A widget there skips its first picture (a third of the
-# sandbox's time in notebook 01) and draws only if a frame is asked for.
+# widget cells with no front end. A widget there skips drawing its first picture (a fifth
+# of the sandbox's time in notebook 01) and draws only if a frame is asked for.
 HEADLESS = "COURSE_HEADLESS"
 REMIND_AFTER = 0.5   # seconds a new state waits for the page's ask before the page is reminded
 PNG_COMPRESSION = 1  # zlib level: a 1000x420 frame in 3 ms at 1, 9 ms at 6, 20 % larger
