@@ -58,6 +58,21 @@ def test_with_no_page_to_show_it_the_first_picture_waits_for_a_frame_asked_for(m
     assert painted == [5] and json.loads(live.frame.value) == {"frame": 1, "value": 5}
 
 
+def test_with_no_page_a_training_loops_pushes_draw_nothing_until_a_page_asks(monkeypatch):
+    monkeypatch.setenv("COURSE_HEADLESS", "1")
+    state = {"value": 1}
+    live, painted = make(state)
+    for value in (2, 3, 4):              # notebook 07's training monitor, once an epoch
+        state["value"] = value
+        live.push()
+    assert painted == [] and live.frames == 0
+    live.canvas.handle_draw(None)        # a page asks after all: it gets the newest state...
+    assert painted == [4] and json.loads(live.frame.value) == {"frame": 1, "value": 4}
+    state["value"] = 5
+    live.push()                          # ...and from then on every push
+    assert painted == [4, 5] and live.frames == 2
+
+
 def test_the_grading_sandbox_has_no_page_for_widgets():
     from course_utils.grading import confine, learner_process
     from course_utils.widgets.live_figure import HEADLESS

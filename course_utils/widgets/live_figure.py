@@ -68,7 +68,8 @@ FRAMES_IN_FLIGHT = 2
 
 # Set where no page will ever show a widget: the grading sandbox, which runs a learner's
 # widget cells with no front end. A widget there skips drawing its first picture (a fifth
-# of the sandbox's time in notebook 01) and draws only if a frame is asked for.
+# of the sandbox's time in notebook 01), and a training loop's pushed frames until a page
+# has asked for one; it draws only if a frame is asked for.
 HEADLESS = "COURSE_HEADLESS"
 REMIND_AFTER = 0.5   # seconds a new state waits for the page's ask before the page is reminded
 PNG_COMPRESSION = 1  # zlib level: a 1000x420 frame in 3 ms at 1, 9 ms at 6, 20 % larger
@@ -189,7 +190,8 @@ class LiveFigure:
         self._in_flight = None  # frames sent and not yet answered by an ask; None: no page has asked yet
         self._page_needs_frame = False  # a page appeared and has not had the current picture
         self._reminder = None
-        if os.environ.get(HEADLESS):
+        self.headless = bool(os.environ.get(HEADLESS))
+        if self.headless:
             self._stale = True   # nothing to show it to: the first frame asked for is drawn then
         else:
             self._first_picture()
@@ -291,4 +293,6 @@ class LiveFigure:
         reads no message from the page until the loop has ended, so it cannot wait for one.
         """
         self._stale = True
+        if self.headless and self._in_flight is None:
+            return  # no page has ever asked for a frame (the grading sandbox): none to send to
         self._send_frame()
