@@ -17,7 +17,7 @@ def plot_output_codes(number_loss, one_hot_loss):
                         color="white" if table[i, j] > 0.6 * table.max() else "black")
         ax.set(xticks=range(10), yticks=range(10), xlabel="digit guessed", ylabel="true digit", title=title)
         ax.title.set_fontsize(10)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -32,7 +32,7 @@ def plot_templates(W, scores_note=""):
         ax.title.set_fontsize(9)
     if scores_note:
         fig.suptitle(scores_note, fontsize=9, y=0.02, va="bottom")
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_utils.plots.figures import Picture
+from course_utils.plots.figures import Picture, finish
 
 SIDE = 28
 
@@ -23,7 +23,7 @@ def plot_digits(images, labels, n_rows: int = 4, n_cols: int = 10, title: str | 
         ax.axis("off")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -44,7 +44,7 @@ def plot_loss_curve(losses, steps_per_epoch: int | None = None, ax=None, title="
     if len(losses) and np.all(losses > 0):
         ax.set_yscale("log")
     ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -62,7 +62,7 @@ def plot_templates(W, title="What each output neuron looks for (784 → 10 weigh
         ax.set_title(f"digit {digit}", fontsize=9)
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -86,7 +86,7 @@ def plot_features(W1, units, title="Strongest features of the first hidden layer
         ax.imshow(_image(w), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"unit {unit}", fontsize=8)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -109,7 +109,7 @@ def plot_confusion(true_labels, predicted, n_classes: int = 10):
                     color="white" if shown[i, j] > 0.6 * shown.max() else "black")
     ax.set(xticks=range(n_classes), yticks=range(n_classes), xlabel="the network's answer",
            ylabel="the true digit", title=f"Confusion matrix: {int(np.trace(counts))} of {counts.sum()} right")
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -141,7 +141,7 @@ def plot_mistakes(images, scores, labels, indices):
         axes[1, col].tick_params(labelsize=6)
         axes[1, col].set_ylim(min(-0.2, s.min()), max(1.1, s.max()))
     fig.suptitle("The most confident mistakes (scores below each image)", fontsize=10)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 

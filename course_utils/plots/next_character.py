@@ -2,6 +2,8 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+from course_utils.plots.figures import finish
+
 
 def plot_loss_curve(losses, baseline: float | None = None, title: str = "cross-entropy during training"):
     """Draw the loss at every step; ``baseline`` (e.g. log C, a uniform guess) as a dashed line.
@@ -19,5 +21,5 @@ def plot_loss_curve(losses, baseline: float | None = None, title: str = "cross-e
     ax.set_title(title)
     ax.legend(loc="center right")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    finish(fig)
     return fig

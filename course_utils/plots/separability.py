@@ -2,7 +2,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
-from course_utils.plots.figures import Picture
+from course_utils.plots.figures import Picture, finish
 
 CENTRE_COLOUR, CORNER_COLOUR = "tab:orange", "tab:blue"
 REGIONS = ListedColormap(["#d6e6f5", "#fde3c8"])  # light blue = "corner", light orange = "centre"
@@ -35,7 +35,7 @@ def plot_clusters(X, y, line=None, title="Centre (1) against corners (0)"):
     draw_points(ax, X, y)
     ax.set_title(title)
     ax.legend(loc="upper center", fontsize=8, ncol=2, frameon=True)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -83,7 +83,7 @@ def plot_decisions(X, y, grids, titles):
         draw_regions(ax, xx, yy, scores)
         draw_points(ax, X, y)
         ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -99,7 +99,7 @@ def plot_width_tradeoff(widths, accuracies, parameters):
     lines = ax.get_lines() + right.get_lines()
     ax.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize=8)
     ax.set_title("Too narrow cannot bend enough; past a point, width only adds parameters", fontsize=10)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
@@ -121,5 +121,5 @@ def plot_hidden_lines(X, y, params, grid, title=""):
             ax.plot(-(w[1] * t + c) / w[0], t, "--", color="0.35", lw=1)
     draw_points(ax, X, y)
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    finish(fig)
     return fig
