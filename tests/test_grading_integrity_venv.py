@@ -32,8 +32,17 @@ def test_copied_environment_is_refused_after_numpy_or_a_pth_file_changes(tmp_pat
                                 env=env, capture_output=True, text=True, timeout=1800)
         return result.returncode, result.stdout + result.stderr
 
+    cache = course / "grading" / ".pycache"
+    (cache / "left-over").mkdir(parents=True)
+    (cache / "left-over" / "forged.cpython-311.pyc").write_bytes(b"\0" * 16)  # made before the trust
     code, out = grade("trust")
     assert code == 0 and "trusted the grading environment" in out, out
+    assert not (cache / "left-over").exists()  # emptied before the trusting process started ...
+    nbgrader_api = Path(subprocess.run([str(python), "-c", "import nbgrader.api; print(nbgrader.api.__file__)"],
+                                       env=env, capture_output=True, text=True, check=True).stdout.strip())
+    compiled = list((cache / nbgrader_api.parent.relative_to("/")).glob("__pycache__/api.*.pyc")) + \
+        list((cache / nbgrader_api.parent.relative_to("/")).glob("api.*.pyc"))
+    assert compiled, sorted(str(p.relative_to(cache)) for p in cache.rglob("*.pyc"))[:20]  # ... and filled by it
     code, out = grade("export")
     assert code == 0, out  # an untouched environment passes (do not edit course_utils/ while this runs)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from course_utils.grading.gradebook_schema import reference_schema, schema_probl
 from course_utils.grading.manifest import grading_roots, take, verify
 
 MANIFEST = Path("grading") / "environment-manifest.json"
-PYCACHE = Path("grading") / ".pycache"  # the grading processes' private PYTHONPYCACHEPREFIX
 GRADEBOOK = Path("grading") / "gradebook.db"
 TRUST_COMMAND = "python3 course.py grade trust"
 
@@ -46,8 +44,9 @@ def take_manifest(course: Path) -> Path:
         previous = None
     manifest = take(grading_roots(course), previous if isinstance(previous, dict) else None)
     manifest["gradebook"] = sorted([kind, name, sql] for (kind, name), sql in reference_schema().items())
-    # Compiled files made under the old environment go with it.
-    shutil.rmtree(course / PYCACHE, ignore_errors=True)
+    # Compiled files are not in the manifest: the caller empties the private cache before the
+    # process that calls this starts (course.py's empty_bytecode_cache), so every compiled file
+    # in it from now on was made from the sources just hashed.
     _write(course / MANIFEST, manifest)
     return course / MANIFEST
 
