@@ -47,8 +47,8 @@ BY_ASSIGNMENT = ("tests/test_grading_adversarial.py", "tests/test_grading_roundt
 # a test (the quick tier's average), so the rest follow largest first. Refresh from
 # test-artifacts/scope-seconds.txt, which every parallel run writes.
 SCOPE_SECONDS = {   # estimates until the next whole-suite run refreshes them
-    "tests/security/ (half 1)": 300,   # confinement, protocol, isolation required
-    "tests/security/ (half 2)": 230,   # environment (with the process holders), escape
+    "tests/security/ (half 1)": 300,   # confinement and protocol, isolation required
+    "tests/security/ (half 2)": 230,   # environment (with the process holders) and escape
     "graded 07_mnist": 210,
     "tests/hub/": 150,
     "tests/test_grading_workflow.py": 120,
@@ -74,9 +74,8 @@ SCOPE_SECONDS = {   # estimates until the next whole-suite run refreshes them
 # The security suite is the longest scope (over 500 s): in two halves, each on one worker
 # with its own copy of the course (preparing one takes some 20 s), it is no longer the
 # wall time's lower bound.
-SECURITY_HALVES = {"test_confinement_attacks.py": 1, "test_protocol_attacks.py": 1, "test_isolation_required.py": 1,
-                   "test_gradebook_and_escape_attacks.py": 2,
-                   "test_environment_attacks.py": 2}
+SECURITY_HALVES = {"test_confinement_and_protocol_attacks.py": 1, "test_isolation_required.py": 1,
+                   "test_environment_and_escape_attacks.py": 2}
 
 
 def xdist_scope(nodeid: str) -> str:

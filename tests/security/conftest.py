@@ -1,4 +1,4 @@
-"""Fixtures of the security suite: one prepared copy of the course per session, cloned per grading run.
+"""Fixtures of the security suite: one prepared copy of the course per session, cloned per graded class.
 
 Every attack runs through ``python3 <copy>/course.py grade collect / autograde / feedback /
 export`` on a copy with its own environment (``.venv`` copied and re-pointed), in an
@@ -61,7 +61,3 @@ def instructor_env(secret, tmp_path_factory) -> dict:
 def template(tmp_path_factory, instructor_env) -> CourseCopy:
     return prepare_template(ROOT, tmp_path_factory.mktemp("security") / "template", instructor_env)
 
-
-@pytest.fixture
-def course(template, tmp_path) -> CourseCopy:
-    return CourseCopy.clone(template, tmp_path / "course")

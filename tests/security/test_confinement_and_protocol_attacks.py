@@ -1,4 +1,4 @@
-"""What a learner's code can reach and use (issue 13, rows 6, 7 and 9, and more).
+"""What a learner's code can reach and use (issue 13, rows 6, 7 and 9, and more), and the wire to the grader.
 
 - ``solutions/`` read through ``../..``, absolute paths and ``course_utils.__file__``: the
   hidden tests printed, the solution's answers run (full marks if the file is readable);
@@ -8,19 +8,26 @@
   looked for in its own and every visible process's environment;
 - symlinks and a hard link from its folder to the solutions and the gradebook;
 - a markdown cell with ``<script>``, ``<img onerror>``, ``<svg onload>``, a ``javascript:`` link.
-Each attacker has only stubs: its code earns 0.
+- on the wire between its sandbox and the grader (rows 1 and 8): replies forged on the reply
+  channel, names never asked for, malformed messages (garbage, a 2**62-byte length, 300,000
+  levels of nesting, wrong types), 60 MB printed, 51 MB of output in its own replies, and
+  values pickled as object arrays that run a command if loaded.
+Each attacker has only stubs: its code earns 0. All of them are graded in ONE class, twice (a
+copy of the course and a class's grading cost some 50 s: once, not once for each kind).
 """
 from __future__ import annotations
 
+import os
 import re
 import socket
+import uuid
 import textwrap
 import threading
 from html.parser import HTMLParser
 
 import pytest
 
-from attacks import PRELUDE
+from attacks import PRELUDE, extra_names, forged_output, forged_replies, huge_output, malformed, pickled_array
 from classroom import SECRET_NAME, CourseCopy, describe, grade_class
 from learners import attacker
 
@@ -199,20 +206,37 @@ def listener():
     server.close()
 
 
+PICKLE_FLAG = f"/tmp/lfm-pickle-{uuid.uuid4().hex[:10]}"
+PROTOCOL_ATTACKERS = {
+    "m-forged-replies": forged_replies,
+    "m-extra-names": extra_names,
+    "m-malformed-garbage": lambda: malformed("garbage"),
+    "m-malformed-huge-length": lambda: malformed("huge-length"),
+    "m-malformed-deep-nesting": lambda: malformed("deep-nesting"),
+    "m-malformed-wrong-types": lambda: malformed("wrong-types"),
+    "m-huge-output": huge_output,
+    "m-pickle": lambda: pickled_array(PICKLE_FLAG),
+    "m-forged-output": forged_output,
+}
+
+
 @pytest.fixture(scope="module")
 def graded(template, tmp_path_factory, listener):
-    where = tmp_path_factory.mktemp("confinement")
+    where = tmp_path_factory.mktemp("confinement-and-protocol")
     course = CourseCopy.clone(template, where / "course")
     attackers = {"m-solutions": attacker(course, READ_SOLUTIONS, every_answer=True),
                  "m-copy": attacker(course, COPY_OTHERS, every_answer=True),
                  "m-memory": attacker(course, MEMORY), "m-big-file": attacker(course, BIG_FILE),
                  "m-forks": attacker(course, FORKS),
                  "m-network": attacker(course, network_and_secrets(listener[0])),
-                 "m-links": attacker(course, LINKS), "m-xss": attacker(course, XSS_CODE, markdown=XSS)}
-    return grade_class(course, attackers, where)
+                 "m-links": attacker(course, LINKS), "m-xss": attacker(course, XSS_CODE, markdown=XSS),
+                 **{name: attacker(course, make()) for name, make in PROTOCOL_ATTACKERS.items()}}
+    yield grade_class(course, attackers, where)
+    if os.path.exists(PICKLE_FLAG):
+        os.remove(PICKLE_FLAG)
 
 
-def test_confinement_attacks_leave_every_promise_standing(graded):
+def test_confinement_and_protocol_attacks_leave_every_promise_standing(graded):
     problems = graded.postcondition_failures({name: 0.0 for name in graded.notes})
     assert not problems, "\n".join(problems) + "\n" + describe(graded)
 
@@ -255,3 +279,23 @@ def test_feedback_html_has_no_live_script(graded):
     parser = LiveScript()
     parser.feed(graded.course.feedback_page("m-xss").read_text())
     assert parser.found == [], parser.found
+
+
+# ---- the wire between the sandbox and the grader
+
+@pytest.mark.parametrize("name", sorted(PROTOCOL_ATTACKERS))
+def test_attacker_earns_nothing_and_is_reported_in_every_run(graded, name):
+    for number, (result, grades, _, _) in enumerate(graded.runs, 1):
+        assert grades.get(name, {}).get("total") == 0, (number, name, describe(graded))
+        assert f"  {name}" in result.stdout, (number, result.stdout[-2000:])
+
+
+@pytest.mark.parametrize("name", ["m-huge-output", "m-forged-output"])
+def test_huge_output_is_cut_to_the_limit(graded, name):
+    """20,000 characters a cell are kept (README), however the output reached the grader."""
+    for path in (graded.course.autograded(name), graded.course.feedback_page(name)):
+        assert path.exists() and path.stat().st_size < 1_000_000, (path, path.exists() and path.stat().st_size)
+
+
+def test_nothing_the_sandbox_sends_is_unpickled(graded):
+    assert not os.path.exists(PICKLE_FLAG), describe(graded)
