@@ -44,10 +44,18 @@ def chain_numbers(x: float, w1: float, w2: float, y: float) -> dict:
     return dict(forward=forward, local=local, grad=grad)
 
 
-def dw1_product(numbers: dict) -> str:
-    """dL/dw1 written out: symbols, then the current numbers, then the result."""
+# dL/dw1 as a product of local derivatives, in symbols: what dw1_factors puts numbers to.
+DW1_SYMBOLS = "dL/dw1 = dL/dŷ · dŷ/dh · dh/dw1 = 2(ŷ − y) · w2 · x"
+
+
+def dw1_factors(numbers: dict) -> str:
+    """The product's current numbers and its result: ``"(-8.00) · (-2.00) · (3.00) = 48.00"``."""
     local = numbers["local"]
     factors = [local["dL/dy_hat"], local["dy_hat/dh"], local["dh/dw1"]]
     product = factors[0] * factors[1] * factors[2]
-    shown = " · ".join(f"({fmt(v)})" for v in factors)
-    return (f"dL/dw1 = dL/dŷ · dŷ/dh · dh/dw1 = 2(ŷ − y) · w2 · x = {shown} = {fmt(product)}")
+    return " · ".join(f"({fmt(v)})" for v in factors) + f" = {fmt(product)}"
+
+
+def dw1_product(numbers: dict) -> str:
+    """dL/dw1 written out: symbols, then the current numbers, then the result."""
+    return f"{DW1_SYMBOLS} = {dw1_factors(numbers)}"

@@ -118,3 +118,27 @@ def test_plot_chain_graph_returns_one_figure():
     fig = plot_chain_graph(chain_numbers(*POINTS[1]))
     assert len(fig.axes) == 1
     matplotlib.pyplot.close(fig)
+
+
+def test_the_graph_writes_each_number_just_after_its_name_on_one_line():
+    # Names are drawn once and numbers move (a live frame draws only the numbers): each
+    # pair must still read as one "name = number", the number a space right of its name.
+    fig = plot_chain_graph(chain_numbers(3.0, 0.5, -2.0, 1.0))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [t for t in fig.axes[0].texts if t.get_text()]
+    boxes = {t.get_text(): t.get_window_extent(renderer) for t in texts}
+    pairs = {"∂h/∂x =": "0.50", "∂h/∂w1 =": "3.00", "∂ŷ/∂h =": "-2.00", "∂ŷ/∂w2 =": "1.50",
+             "∂L/∂ŷ =": "-8.00", "dL/dŷ =": "-8.00", "dL/dh =": "16.00", "dL/dx =": "8.00",
+             "dL/dw1 =": "48.00", "dL/dw2 =": "-12.00", "h = w1·x =": "1.50", "ŷ = w2·h =": "-3.00",
+             "L = (ŷ − y)² =": "16.00", "dL/dw1 = dL/dŷ · dŷ/dh · dh/dw1 = 2(ŷ − y) · w2 · x =":
+             "(-8.00) · (-2.00) · (3.00) = 48.00"}
+    for name, value in pairs.items():
+        named = [t for t in texts if t.get_text() == name]
+        assert len(named) == 1, f"{name!r} should be written once: {[t.get_text() for t in texts]}"
+        name_box = boxes[name]
+        after = [t for t in texts if t.get_text() == value
+                 and 0 < t.get_window_extent(renderer).x0 - name_box.x1 < 8
+                 and abs(t.get_window_extent(renderer).y0 - name_box.y0) < 3]
+        assert after, f"{name!r} should be followed, a space to its right on its line, by {value!r}"
+    matplotlib.pyplot.close(fig)

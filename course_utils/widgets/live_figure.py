@@ -23,7 +23,9 @@ Why every frame is a whole picture. ipympl can send only the pixels that changed
 the browser shows an image when it has finished loading it, and a newer image that
 arrives first replaces it unseen: a lost difference would leave the picture wrong until
 the next full one. A lost whole frame is only a stale frame dropped. The PNG is written
-for speed (see :func:`_png`: about 3 ms and 60 kB for a 1000x420 frame).
+for speed (see :func:`_png`: about 3 ms and 60 kB for a 1000x420 frame), and the moving
+texts from glyph bitmaps rendered once (:mod:`course_utils.widgets.glyph_cache`: the same
+pixels; a chain-graph frame in 30 ms instead of 66 on a quiet machine).
 
 Why frames are fast. A widget may hand over a :class:`course_utils.plots.figures.Picture`
 instead of a paint function that draws everything: its axes, curves and labels are drawn
@@ -50,6 +52,8 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from course_utils.widgets.glyph_cache import cache_glyphs
 
 # Importing ipympl switches the whole session to its back end (``matplotlib.use``), which
 # would close the learner's open figures and turn every later plot into a widget. Only its
@@ -100,6 +104,11 @@ class _LiveCanvas(Canvas):
         if owner is not None:
             owner._page_needs_frame = True
         super().handle_refresh(event)   # ends by asking the page to ask for a frame
+
+    def get_renderer(self):
+        renderer = super().get_renderer()   # a new one whenever the size in pixels changes
+        cache_glyphs(renderer)
+        return renderer
 
     def get_diff_image(self):
         if not self._png_is_old:
