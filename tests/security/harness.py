@@ -13,6 +13,7 @@ into "the course's environment" writes into the copy's and nothing else.
 """
 from __future__ import annotations
 
+import compileall
 import csv
 import hashlib
 import importlib.util
@@ -22,7 +23,6 @@ import py_compile
 import re
 import shutil
 import sqlite3
-import struct
 import subprocess
 import sys
 import time
@@ -56,39 +56,6 @@ def _repoint(venv: Path, old_root: Path, new_root: Path) -> None:
         raise RuntimeError(f"the copy's environment imports course_utils from {where!r}, not from {new_root}")
 
 
-def compile_stale(folders: list[Path]) -> int:
-    """Compile every ``.py`` under ``folders`` whose ``__pycache__`` file is missing or stale; how many.
-
-    What ``python -m compileall`` does (timestamp-checked bytecode beside the source), for the
-    few files that need it: the copied environment already holds the developer's bytecode, with
-    the sources' times kept by ``cp -a`` (0.4 s instead of compileall's 8 s over 39,000 files).
-    This process is the copy's interpreter (the venv was copied from it), so the cache tag agrees.
-    """
-    compiled = 0
-    for folder in folders:
-        for here, _dirs, names in os.walk(folder):
-            for name in names:
-                if not name.endswith(".py"):
-                    continue
-                source = os.path.join(here, name)
-                cached = importlib.util.cache_from_source(source)
-                try:
-                    with open(cached, "rb") as handle:
-                        flags, mtime, size = struct.unpack("<4xIII", handle.read(16))
-                    info = os.stat(source)
-                    if flags & 1 or (flags == 0 and mtime == int(info.st_mtime) & 0xFFFFFFFF
-                                     and size == info.st_size & 0xFFFFFFFF):
-                        continue  # hash-checked, or a timestamp that matches: Python will use it
-                except (OSError, struct.error):
-                    pass
-                try:
-                    py_compile.compile(source, cfile=cached, doraise=True)
-                    compiled += 1
-                except (py_compile.PyCompileError, OSError):
-                    pass  # a file Python cannot compile (test data, another version's syntax)
-    return compiled
-
-
 def prepare_template(repo: Path, target: Path, env: dict) -> "CourseCopy":
     """The course at ``repo`` copied to ``target`` with its own environment, released once."""
     target.mkdir(parents=True)
@@ -106,7 +73,11 @@ def prepare_template(repo: Path, target: Path, env: dict) -> "CourseCopy":
     course = CourseCopy(target, env)
     # Bytecode for everything the grader imports, so a grading run writes none of its own
     # (a changed file in the environment then means something wrote it).
-    compile_stale([target / "course_utils", next((target / ".venv" / "lib").glob("python3*/site-packages"))])
+    # In this process, not `python -m compileall -j 2`: the copy's interpreter is this one (its
+    # venv was copied from it), cp -a kept the sources' times, so only stale files compile and
+    # the walk over 39,000 files takes some 0.6 s instead of the subprocess's 8 s.
+    for folder in (target / "course_utils", next((target / ".venv" / "lib").glob("python3*/site-packages"))):
+        compileall.compile_dir(str(folder), quiet=2)
     result = course.grade("release", "--assignment", ASSIGNMENT)
     if result.returncode != 0:
         raise RuntimeError(f"grade release failed in the template:\n{result.stdout}\n{result.stderr}")
