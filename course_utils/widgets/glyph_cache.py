@@ -8,7 +8,7 @@ that rendering was two fifths of a frame.
 
 The bitmap FreeType makes for a glyph depends on the font (file, hinting), its size, the
 dpi, the load flags and where the glyph's origin falls *within* a pixel (FreeType places
-it in 1/64 pixel steps). Moved by whole pixels it is the same bitmap, moved by whole pixels.
+it in 1/64 pixel steps): a glyph whole pixels further along gets the same bitmap, shifted.
 So a bitmap is kept under exactly those keys and composited where matplotlib would have
 put it, through the same ``draw_text_image`` call: a frame comes out pixel for pixel as
 matplotlib draws it (``tests/test_glyph_cache.py`` compares whole frames).
