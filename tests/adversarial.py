@@ -118,6 +118,43 @@ def dependencies(solution) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return own, through
 
 
+def calling_cells(solution) -> dict[str, int]:
+    """For each function the notebook defines: how many code cells call it when they run,
+    directly or through another function (a definition alone calls nothing).
+
+    A function that never returns costs a whole timeout in each of these cells, learners'
+    cells included (07's training cell calls ``init_params``); a cell that only uses a
+    variable such a cell failed to make stops at once, with a NameError.
+    """
+    bodies, calls = {}, []
+    for cell in solution.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        called = set()
+        for node in tree.body:
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            if isinstance(node, ast.FunctionDef):
+                bodies[node.name] = names
+            else:
+                called |= names
+        calls.append(called)
+    result = {}
+    for f in bodies:
+        reach, todo = {f}, [f]
+        while todo:  # f and every function that uses it, directly or not
+            used = todo.pop()
+            for g, names in bodies.items():
+                if used in names and g not in reach:
+                    reach.add(g)
+                    todo.append(g)
+        result[f] = sum(1 for called in calls if called & reach)
+    return result
+
+
 # What the broken function does instead of its job. `_orig` is the correct function
 # (kept under another name), `_each` applies a change to every returned array.
 EACH = textwrap.dedent('''
@@ -283,16 +320,18 @@ def hard_coded(solution, answer_id: str, function: str, test_id: str) -> Callabl
     return break_function(answer_id, function, body)
 
 
-# Cases that cost a cell's whole timeout in every test cell they reach (the grader cannot
-# tell an endless loop from a slow answer): aimed at the function that the fewest test cells
-# reach, so the loop is still stopped, and costs only its own points, at the price of one
-# or two timeouts instead of three or four.
+# Cases that cost a cell's whole timeout in every cell that calls them (the grader cannot
+# tell an endless loop from a slow answer): aimed at the function that the fewest cells call
+# (learners' cells too: see calling_cells), then the fewest test cells reach, so the loop is
+# still stopped, and costs only its own points, at the price of one timeout where the
+# notebook allows it (01, 03-06) instead of two to four.
 AIMED_AT_THE_FEWEST_CELLS = {"endless-loop"}
 
 
 def cases(assignment: str, solution) -> list[Case]:
     """Every kind of bad submission, each aimed at one answer function (rotating over them)."""
     own, through = dependencies(solution)
+    called = calling_cells(solution)
     targets = [(nbgrader_meta(cell)["grade_id"], name) for cell in answer_cells(solution)
                for name in functions_defined(cell.source)[:1] if own.get(name)]
     assert targets, f"{assignment}: no answer function is called by a test cell"
@@ -302,7 +341,7 @@ def cases(assignment: str, solution) -> list[Case]:
     def add(key, what, make, breaks=True, integrity=False):
         answer_id, function = targets[next(rotation) % len(targets)]
         if key in AIMED_AT_THE_FEWEST_CELLS:
-            answer_id, function = min(targets, key=lambda t: len(own[t[1]] | through[t[1]]))
+            answer_id, function = min(targets, key=lambda t: (called[t[1]], len(own[t[1]] | through[t[1]])))
         first_test = sorted(own[function], key=lambda t: cell_index(solution, t))[0]
         change = make(answer_id, function, first_test)
         result.append(Case(key, what.format(test=first_test), function, answer_id, breaks, integrity, change,
