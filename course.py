@@ -532,18 +532,23 @@ def command_instructor(args: argparse.Namespace) -> None:
 
 # ---- grade: the instructor's workflow ---------------------------------------------
 
-def nbgrader_in(course: Path, *args: str, log: Path | None = None) -> None:
-    """Run nbgrader from the course folder (it reads nbgrader_config.py only from there)."""
-    command = [str(venv_python()), "-m", "nbgrader", *args]
-    if log is None:
-        run(command, cwd=course)
-        return
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as handle:
-        result = subprocess.run(command, cwd=course, stdout=handle, stderr=subprocess.STDOUT)
-    if result.returncode != 0:
-        say(f"nbgrader {args[0]} reported errors: see {log}")
-        sys.exit(result.returncode)
+def nbgrader_each(course: Path, command: str, assignments: list[str], *options: str) -> dict[str, bool]:
+    """``nbgrader <command> <assignment> <options>`` for each assignment, in ONE process
+    (course_utils/grading/nbgrader_each.py: nbgrader's start-up paid once, not per assignment).
+    nbgrader's messages go to the terminal; returns assignment -> whether it succeeded."""
+    if not assignments:
+        return {}
+    result = subprocess.run([str(venv_python()), "-m", "course_utils.grading.nbgrader_each", command, *assignments,
+                             "--", *options], cwd=course, stdout=subprocess.PIPE, text=True)
+    done = {}
+    for line in result.stdout.splitlines():
+        words = line.split()
+        if len(words) == 4 and words[0] == "nbgrader_each" and words[1] == command:
+            done[words[2]] = words[3] == "ok"
+        else:
+            print(line)
+    # An assignment the runner never reported on (it crashed before) did not succeed.
+    return {assignment: done.get(assignment, False) and result.returncode in (0, 1) for assignment in assignments}
 
 
 def nbgrader_status(course: Path, *args: str, log: Path) -> int:
@@ -586,9 +591,13 @@ def command_grade(args: argparse.Namespace) -> None:
     grading = course / "grading"
     grading.mkdir(exist_ok=True)  # sqlite will not create the gradebook's folder
     if args.step == "release":
-        for assignment in args.assignments or course_assignments(course):
-            nbgrader_in(course, "generate_assignment", assignment, "--force", "--log-level=WARN")
-            say(f"released notebooks/{assignment} and registered it in the gradebook")
+        done = nbgrader_each(course, "generate_assignment", args.assignments or course_assignments(course),
+                             "--force", "--log-level=WARN")
+        for assignment, ok in done.items():
+            say(f"released notebooks/{assignment} and registered it in the gradebook" if ok else
+                f"nbgrader could not release {assignment} (its messages are above)")
+        if not all(done.values()):
+            sys.exit(1)
         command_grade_trust(course)
     elif args.step == "trust":
         command_grade_trust(course)
@@ -673,9 +682,13 @@ def command_grade(args: argparse.Namespace) -> None:
             sys.exit(1)
     elif args.step == "feedback":
         refuse_unless_trusted(course, "feedback refused")
-        for assignment in args.assignments or submitted_assignments(course):
-            nbgrader_in(course, "generate_feedback", assignment, "--force", "--log-level=WARN")
-            say(f"feedback for {assignment}: {grading / 'feedback'}/<learner>/{assignment}/*.html")
+        done = nbgrader_each(course, "generate_feedback", args.assignments or submitted_assignments(course),
+                             "--force", "--log-level=WARN")
+        for assignment, ok in done.items():
+            say(f"feedback for {assignment}: {grading / 'feedback'}/<learner>/{assignment}/*.html" if ok else
+                f"nbgrader could not write the feedback for {assignment} (its messages are above)")
+        if not all(done.values()):
+            sys.exit(1)
     elif args.step == "export":
         from course_utils.grading import export_csv
 

@@ -60,12 +60,13 @@ def generate_release(course_root: Path, release_dir: Path, names: list[str] | No
     folders and still exits 0. No gradebook is touched (``--no-db``).
     """
     names = names or assignments(course_root / "solutions")
+    # One nbgrader process for every assignment (course_utils/grading/nbgrader_each.py).
+    subprocess.run(
+        [sys.executable, "-m", "course_utils.grading.nbgrader_each", "generate_assignment", *names, "--",
+         "--force", "--no-db", f"--CourseDirectory.release_directory={Path(release_dir).resolve()}",
+         "--log-level=WARN"],
+        cwd=course_root, check=True, stdout=subprocess.DEVNULL)
     for name in names:
-        subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", "--no-db",
-             f"--CourseDirectory.release_directory={Path(release_dir).resolve()}",
-             "--log-level=WARN"],
-            cwd=course_root, check=True)
         for path in sorted((Path(release_dir) / name).glob("*.ipynb")):
             complete_metadata(path)
     return names

@@ -82,3 +82,24 @@ def test_release_leaks_no_solution_hidden_test_or_output(source):
     for cell in nb.cells:
         if _nbgrader(cell).get("solution") and cell.cell_type == "code":
             assert "raise NotImplementedError()" in cell.source
+
+
+@pytest.mark.slow
+def test_one_assignment_failing_stops_neither_the_others_nor_the_report(tmp_path):
+    """course.py releases and writes feedback for every assignment in one nbgrader process
+    (course_utils/grading/nbgrader_each.py): an assignment nbgrader cannot handle is reported
+    as failed, the next one is still done, and the whole says it failed."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    result = subprocess.run([sys.executable, "-m", "course_utils.grading.nbgrader_each", "generate_assignment",
+                             "00_missing", "01_loss", "--", "--force", "--no-db", "--log-level=WARN"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result
+    assert result.stdout.splitlines() == ["nbgrader_each generate_assignment 00_missing failed",
+                                          "nbgrader_each generate_assignment 01_loss ok"], result
+    assert "00_missing" in result.stderr  # nbgrader's own message says what was wrong
+    assert (tmp_path / "notebooks" / "01_loss" / "01_loss.ipynb").exists()
