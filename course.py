@@ -532,23 +532,28 @@ def command_instructor(args: argparse.Namespace) -> None:
 
 # ---- grade: the instructor's workflow ---------------------------------------------
 
-def nbgrader_each(course: Path, command: str, assignments: list[str], *options: str) -> dict[str, bool]:
-    """``nbgrader <command> <assignment> <options>`` for each assignment, in ONE process
+def nbgrader_each(course: Path, command: str, assignments: list[str], done, failed) -> None:
+    """``nbgrader <command> <assignment> --force`` for each assignment, in ONE process
     (course_utils/grading/nbgrader_each.py: nbgrader's start-up paid once, not per assignment).
-    nbgrader's messages go to the terminal; returns assignment -> whether it succeeded."""
+
+    nbgrader's messages go to the terminal; each assignment then gets the sentence
+    ``done(assignment)`` or ``failed(assignment)``, and the command exits 1 if any failed.
+    """
     if not assignments:
-        return {}
+        return
     result = subprocess.run([str(venv_python()), "-m", "course_utils.grading.nbgrader_each", command, *assignments,
-                             "--", *options], cwd=course, stdout=subprocess.PIPE, text=True)
-    done = {}
+                             "--", "--force", "--log-level=WARN"], cwd=course, stdout=subprocess.PIPE, text=True)
+    outcomes = {}
     for line in result.stdout.splitlines():
         words = line.split()
-        if len(words) == 4 and words[0] == "nbgrader_each" and words[1] == command:
-            done[words[2]] = words[3] == "ok"
-        else:
-            print(line)
-    # An assignment the runner never reported on (it crashed before) did not succeed.
-    return {assignment: done.get(assignment, False) and result.returncode in (0, 1) for assignment in assignments}
+        if len(words) == 4 and words[:2] == ["nbgrader_each", command]:
+            outcomes[words[2]] = words[3] == "ok"
+    # An assignment the runner never reported on (it crashed first) did not succeed.
+    succeeded = {a: outcomes.get(a, False) and result.returncode in (0, 1) for a in assignments}
+    for assignment, ok in succeeded.items():
+        say(done(assignment) if ok else failed(assignment) + " (its messages are above)")
+    if not all(succeeded.values()):
+        sys.exit(1)
 
 
 def nbgrader_status(course: Path, *args: str, log: Path) -> int:
@@ -591,13 +596,9 @@ def command_grade(args: argparse.Namespace) -> None:
     grading = course / "grading"
     grading.mkdir(exist_ok=True)  # sqlite will not create the gradebook's folder
     if args.step == "release":
-        done = nbgrader_each(course, "generate_assignment", args.assignments or course_assignments(course),
-                             "--force", "--log-level=WARN")
-        for assignment, ok in done.items():
-            say(f"released notebooks/{assignment} and registered it in the gradebook" if ok else
-                f"nbgrader could not release {assignment} (its messages are above)")
-        if not all(done.values()):
-            sys.exit(1)
+        nbgrader_each(course, "generate_assignment", args.assignments or course_assignments(course),
+                      lambda a: f"released notebooks/{a} and registered it in the gradebook",
+                      lambda a: f"nbgrader could not release {a}")
         command_grade_trust(course)
     elif args.step == "trust":
         command_grade_trust(course)
@@ -682,13 +683,9 @@ def command_grade(args: argparse.Namespace) -> None:
             sys.exit(1)
     elif args.step == "feedback":
         refuse_unless_trusted(course, "feedback refused")
-        done = nbgrader_each(course, "generate_feedback", args.assignments or submitted_assignments(course),
-                             "--force", "--log-level=WARN")
-        for assignment, ok in done.items():
-            say(f"feedback for {assignment}: {grading / 'feedback'}/<learner>/{assignment}/*.html" if ok else
-                f"nbgrader could not write the feedback for {assignment} (its messages are above)")
-        if not all(done.values()):
-            sys.exit(1)
+        nbgrader_each(course, "generate_feedback", args.assignments or submitted_assignments(course),
+                      lambda a: f"feedback for {a}: {grading / 'feedback'}/<learner>/{a}/*.html",
+                      lambda a: f"nbgrader could not write the feedback for {a}")
     elif args.step == "export":
         from course_utils.grading import export_csv
 

@@ -9,12 +9,15 @@ configuration): releasing or writing feedback for eight assignments paid that ei
 Here it is paid once, and each assignment still runs as nbgrader's own command would
 (a fresh application, the same configuration read again), one after another.
 
-Each assignment's outcome is printed as ``nbgrader_each <command> <assignment> ok|failed``;
-the exit status is 0 when every one succeeded and 1 otherwise. A failure stops nothing: the
-next assignment still runs, as separate commands would.
+Each assignment's outcome is printed as ``nbgrader_each <command> <assignment> ok|failed``,
+and these lines are all that goes to standard output: whatever nbgrader (or a command it
+starts) writes there goes to standard error instead, so no text nbgrader passes on can
+pose as an outcome. The exit status is 0 when every one succeeded and 1 otherwise. A failure
+stops nothing: the next assignment still runs, as separate commands would.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -66,11 +69,15 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     command, assignments = names[0], names[1:]
+    sys.stdout.flush()
+    report = os.fdopen(os.dup(1), "w")   # the outcomes' own channel
+    os.dup2(2, 1)                        # everything else written to standard output: standard error
     failed = False
-    for assignment in assignments:
-        ok = run_one(command, assignment, options)
-        print(f"nbgrader_each {command} {assignment} {'ok' if ok else 'failed'}", flush=True)
-        failed |= not ok
+    with report:
+        for assignment in assignments:
+            ok = run_one(command, assignment, options)
+            print(f"nbgrader_each {command} {assignment} {'ok' if ok else 'failed'}", file=report, flush=True)
+            failed |= not ok
     return 1 if failed else 0
 
 
