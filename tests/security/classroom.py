@@ -103,7 +103,10 @@ def grade_class(course: CourseCopy, attackers: dict, where: Path, settle: float 
     run.changes = Snapshot.take(course).changes_since(before)
     run.notes = {name: course.attack_notes(name) for name in attackers}
     # The report of each attack (shown with -s, and in any failure): what it printed and scored.
-    print(f"\n---- security: {', '.join(attackers)}\n{describe(run)}", flush=True)
+    steps = [("collect", run.collect), *((f"autograde {n}", r[0]) for n, r in enumerate(run.runs, 1)),
+             ("feedback", run.feedback), ("export", run.export)]
+    seconds = ", ".join(f"{name} {step.seconds:.1f} s" for name, step in steps if step is not None)
+    print(f"\n---- security: {', '.join(attackers)}\n{describe(run)}\n(wall: {seconds})", flush=True)
     return run
 
 

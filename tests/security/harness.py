@@ -89,6 +89,7 @@ class Result:
     returncode: int
     stdout: str
     stderr: str
+    seconds: float = 0.0   # wall time of the command (shown in the report, never asserted)
 
     @property
     def output(self) -> str:
@@ -131,9 +132,10 @@ class CourseCopy:
     def grade(self, step: str, *args: str, env: dict | None = None, timeout: float = 1800) -> Result:
         command = [shutil.which("python3", path=self.env["PATH"]) or "python3", str(self.root / "course.py"),
                    "grade", step, *args]
+        start = time.monotonic()
         done = subprocess.run(command, cwd=self.root, env=dict(self.env, **(env or {})), capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        return Result(done.returncode, done.stdout, done.stderr)
+        return Result(done.returncode, done.stdout, done.stderr, time.monotonic() - start)
 
     # -- learners
     def release_notebook(self) -> dict:
