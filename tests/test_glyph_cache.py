@@ -50,10 +50,11 @@ def test_cached_text_is_pixel_for_pixel_what_matplotlib_draws(shift):
     assert glyph_cache.supported(), "matplotlib 3.11+ draws glyph by glyph: the cache should take over"
     plain = pixels(a_page_of_text(shift), cached=False)
     first = pixels(a_page_of_text(shift), cached=True)      # bitmaps rendered and kept
-    kept = len(glyph_cache._bitmaps)
-    again = pixels(a_page_of_text(shift), cached=True)      # the same glyphs from the cache
-    assert kept > 0, "no glyph went through the cache"
+    kept, laid_out = len(glyph_cache._bitmaps), len(glyph_cache._layouts)
+    again = pixels(a_page_of_text(shift), cached=True)      # the same glyphs and layouts from the cache
+    assert kept > 0 and laid_out > 0, "no glyph or no string went through the cache"
     assert len(glyph_cache._bitmaps) == kept, "the same text at the same places needed new bitmaps"
+    assert len(glyph_cache._layouts) == laid_out, "the same strings were laid out again"
     for name, frame in (("first drawing", first), ("drawing from the cache", again)):
         differ = np.any(frame != plain, axis=2)
         assert not differ.any(), f"{name} at shift {shift}: {differ.sum()} pixels differ from matplotlib's"

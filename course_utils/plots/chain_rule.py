@@ -64,7 +64,9 @@ class ChainGraphPicture(Picture):
         gap = _width_pt(" ", fontsize, weight)
         if split is None:
             split = (_width_pt(name, fontsize, weight) - _width_pt(typical, fontsize, weight)) / 2
-        common = dict(xy=at, textcoords="offset points", va="baseline", fontsize=fontsize, **style)
+        # Every point lies inside the axes: no need to check it at every frame (annotation_clip).
+        common = dict(xy=at, textcoords="offset points", va="baseline", fontsize=fontsize, annotation_clip=False,
+                      **style)
         self.ax.annotate(name, xytext=(split - gap / 2, 0), ha="right", **common)
         return self.moving_artist(self.ax.annotate("", xytext=(split + gap / 2, 0), ha="left", **common))
 

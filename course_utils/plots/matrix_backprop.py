@@ -52,12 +52,14 @@ class FanOutPicture(Picture):
             # Two lines centred on the node's height: the name, still, and δ under it.
             ax.annotate(name, xy=(x + 0.3, y), xytext=(0, self.LINE / 2), textcoords="offset points",
                         va="center", fontsize=10)
+            # Fixed points inside the axes: no need to check them at every frame (annotation_clip).
             self.node_texts.append(move(ax.annotate("", xy=(x + 0.3, y), xytext=(0, -self.LINE / 2),
-                                                    textcoords="offset points", va="center", fontsize=10)))
+                                                    textcoords="offset points", va="center", fontsize=10,
+                                                    annotation_clip=False)))
         ax.add_patch(plt.Circle(self.hidden, self.HIDDEN_RADIUS, fc="#fde9b7", ec="0.3"))
         ax.text(hx, hy - 0.5, "hidden neuron 0", ha="center", va="top", fontsize=10)
         self.total = move(ax.annotate("", xy=(hx, hy - 0.5), xytext=(0, -self.LINE), textcoords="offset points",
-                                      ha="center", va="top", fontsize=10))
+                                      ha="center", va="top", fontsize=10, annotation_clip=False))
         ax.set_title("Blame flows back along every path and adds up at the neuron", fontsize=11)
 
     def update(self, deltas, w_row, products, total) -> None:

@@ -13,6 +13,11 @@ So a bitmap is kept under exactly those keys and composited where matplotlib wou
 put it, through the same ``draw_text_image`` call: a frame comes out pixel for pixel as
 matplotlib draws it (``tests/test_glyph_cache.py`` compares whole frames).
 
+The glyphs' places within a string are kept too: matplotlib asks FreeType to lay out
+every string (``FT2Font._layout``) each time it draws it, although the same string in the
+same font, size and dpi always gets the same places (in the chain graph, a sixth of a
+frame). The layout is kept under exactly those keys.
+
 Only plain upright antialiased text takes this path; rotated text, mathtext (which also
 draws rules) and synthetic slant or stretch go to matplotlib's own method. Where the
 renderer has no such method (matplotlib before 3.11 renders a whole string in one call),
@@ -29,21 +34,44 @@ except ImportError:  # matplotlib before 3.11: strings are rendered whole, nothi
     RenderMode = None
 
 MAX_GLYPHS = 20_000  # bitmaps of some 100 bytes each; a long session with many fonts starts over
+MAX_LAYOUTS = 5_000  # laid-out strings (a few dozen glyph places each); starts over when full
 _IDENTITY = np.array([[0x10000, 0], [0, 0x10000]])   # FreeType's 16.16 fixed-point unit matrix
 _bitmaps: dict[tuple, tuple[np.ndarray, int, int]] = {}
+_layouts: dict[tuple, tuple[tuple, ...]] = {}
 
 
 def supported() -> bool:
     """Whether this matplotlib renders text glyph by glyph (the path the cache replaces)."""
     return (RenderMode is not None and hasattr(backend_agg.RendererAgg, "_draw_text_glyphs_and_boxes")
-            and hasattr(backend_agg, "get_hinting_flag"))
+            and hasattr(backend_agg, "get_hinting_flag") and hasattr(backend_agg.RendererAgg, "_prepare_font"))
 
 
 def cache_glyphs(renderer) -> None:
     """Make ``renderer`` (a ``RendererAgg``) draw plain text from cached glyph bitmaps."""
     if supported() and not getattr(renderer, "_course_glyphs_cached", False):
         renderer._draw_text_glyphs_and_boxes = _draw_cached.__get__(renderer)
+        renderer.draw_text = _draw_text_laid_out_once.__get__(renderer)
         renderer._course_glyphs_cached = True
+
+
+def _draw_text_laid_out_once(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+    """``RendererAgg.draw_text`` with each string's layout (its glyphs' places) computed once."""
+    if ismath or not hasattr(self, "_prepare_font"):
+        return backend_agg.RendererAgg.draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+    font = self._prepare_font(prop)   # sets the font's size for this dpi, as matplotlib does
+    flags = backend_agg.get_hinting_flag()
+    features = mtext.get_fontfeatures() if mtext is not None else None
+    language = mtext.get_language() if mtext is not None else None
+    size = prop.get_size_in_points()
+    key = (font, size, self.dpi, s, flags, repr(features), repr(language))   # repr: lists are not hashable
+    items = _layouts.get(key)
+    if items is None:
+        if len(_layouts) >= MAX_LAYOUTS:
+            _layouts.clear()
+        items = _layouts[key] = tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                                      for item in font._layout(s, flags=flags, features=features, language=language))
+    self._draw_text_glyphs_and_boxes(gc, x, y, angle, ((ft, size, index, 0, 1, dx, dy)
+                                                       for ft, index, dx, dy in items), [])
 
 
 def _draw_cached(self, gc, x, y, angle, glyphs, boxes):
