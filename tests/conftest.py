@@ -38,7 +38,13 @@ def graded_assignment(request, tmp_path_factory):
 # adversarial and round-trip tests of an assignment grade the same course (fixture
 # graded_assignment), so they go together. Everything else is shared out file by file, so a
 # notebook's nbval cells and a module's fixtures stay together.
-SHARED_SCOPES = ("tests/browser/", "tests/hub/")  # the security suite: SECURITY_HALVES below
+SHARED_SCOPES = ("tests/browser/",)  # the security suite: SECURITY_HALVES below
+# Tests that change the environment's Jupyter configuration (test_launcher.py switches the
+# instructor tools on and off in the venv) and tests that depend on it (the hub's instructor
+# must see formgrader, a learner's JupyterLab must not): one scope, so one worker runs them
+# one after the other. Beside each other, the switch's seconds could fall in another's page load.
+JUPYTER_CONFIG = "the environment's Jupyter configuration (hub, launcher, JupyterLab)"
+CHANGES_JUPYTER_CONFIG = ("tests/hub/", "tests/test_launcher.py")
 BY_ASSIGNMENT = ("tests/test_grading_adversarial.py", "tests/test_grading_roundtrip.py")
 
 # Seconds each long scope took in a whole-suite run (3 workers on 2 cores, the browser
@@ -51,11 +57,10 @@ SCOPE_SECONDS = {   # a fresh clone's whole-suite run (test-artifacts/scope-seco
     "tests/security/ (half 2)": 315,   # environment (with the process holders) and escape
     "graded 07_mnist": 210,
     "tests/test_collect_class.py": 200,
-    "tests/hub/": 185,
+    JUPYTER_CONFIG: 350,               # the hub 185, JupyterLab's browser tests 120, the launcher 45
     "graded 06_architecture": 165,
     "tests/test_grading_workflow.py": 155,
     "tests/test_benchmark_scripts.py": 130,
-    "tests/browser/ (JupyterLab)": 120,
     "graded 03_chain_rule": 100,
     "graded 02_gradient_descent": 95,
     "graded 08_next_character": 85,
@@ -63,7 +68,6 @@ SCOPE_SECONDS = {   # a fresh clone's whole-suite run (test-artifacts/scope-seco
     "graded 04_relu_gating": 80,
     "tests/test_grading_integrity_venv.py": 80,
     "graded 01_loss": 70,
-    "tests/test_launcher.py": 45,
     "tests/test_feedback_sanitised.py": 38,
     "tests/test_selfpaced.py": 37,
     "tests/test_feedback_once.py": 28,
@@ -80,7 +84,9 @@ SECURITY_HALVES = {"test_confinement_and_protocol_attacks.py": 1, "test_isolatio
 def xdist_scope(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     if path.startswith(RUNS_ALONE_AT_THE_END) and path.rsplit("/", 1)[-1] in TIMES_NOTHING:
-        return BROWSER_IN_LAB
+        return JUPYTER_CONFIG
+    if path.startswith(CHANGES_JUPYTER_CONFIG):
+        return JUPYTER_CONFIG
     if path.startswith("tests/security/"):
         return f"tests/security/ (half {SECURITY_HALVES.get(path.rsplit('/', 1)[-1], 1)})"
     shared = next((scope for scope in SHARED_SCOPES if path.startswith(scope)), None)
@@ -105,9 +111,8 @@ except ImportError:  # xdist not installed: the suite runs in one process
 # are the widgets' own and not those of a machine busy grading in the other workers.
 RUNS_ALONE_AT_THE_END = "tests/browser/"
 # ... all but these, which drive JupyterLab itself and time no widget: they run beside the
-# grading tests, like any other scope, so the machine is not half idle for their minute.
+# grading tests (in the scope JUPYTER_CONFIG), so the machine is not half idle for their minute.
 TIMES_NOTHING = ("test_jupyterlab_open.py", "test_jupyterlab_selfpaced.py", "test_feedback_in_lab.py")
-BROWSER_IN_LAB = "tests/browser/ (JupyterLab)"
 
 if LoadScopeScheduling is not None:
     class CourseScheduling(LoadScopeScheduling):
