@@ -56,9 +56,9 @@ def test_only_velocities_too_small_to_move_a_weight_are_dropped(helpers):
 
 
 def test_the_training_cell_forgets_tiny_velocities_once_an_epoch(notebook):
-    training = defining_cell(notebook, "forget_tiny_velocities")
+    helper_cell = defining_cell(notebook, "forget_tiny_velocities")
     cell = next(c for c in notebook.cells if c.cell_type == "code" and "for epoch in range(epochs)" in c.source)
-    assert cell is not training
+    assert cell is not helper_cell
     epoch_loop = next(node for node in ast.walk(ast.parse(cell.source))
                       if isinstance(node, ast.For) and ast.unparse(node.iter) == "range(epochs)")
     calls = [node for statement in epoch_loop.body if not isinstance(statement, ast.For)
