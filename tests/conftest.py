@@ -83,6 +83,8 @@ SECURITY_HALVES = {"test_confinement_and_protocol_attacks.py": 1, "test_isolatio
 
 def xdist_scope(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
+    if path == PREHEATS_THE_BROWSER_TESTS:
+        return PREHEATS_THE_BROWSER_TESTS
     if path.startswith(RUNS_ALONE_AT_THE_END) and path.rsplit("/", 1)[-1] in TIMES_NOTHING:
         return JUPYTER_CONFIG
     if path.startswith(CHANGES_JUPYTER_CONFIG):
@@ -113,6 +115,10 @@ RUNS_ALONE_AT_THE_END = "tests/browser/"
 # ... all but these, which drive JupyterLab itself and time no widget: they run beside the
 # grading tests (in the scope JUPYTER_CONFIG), so the machine is not half idle for their minute.
 TIMES_NOTHING = ("test_jupyterlab_open.py", "test_jupyterlab_selfpaced.py", "test_feedback_in_lab.py")
+# The worker that will run them gets this file as soon as nothing else is left to hand out, while
+# the others finish their last tests: its first test starts Voilà, which runs the widget
+# notebooks then (a minute of cells), and its second waits for them once the worker is alone.
+PREHEATS_THE_BROWSER_TESTS = "tests/browser/test_nb00_voila_preheat.py"
 
 if LoadScopeScheduling is not None:
     class CourseScheduling(LoadScopeScheduling):
@@ -126,8 +132,11 @@ if LoadScopeScheduling is not None:
 
         def _order(self):
             if not self.ordered:  # the queue is complete before the first unit is handed out
+                last = (PREHEATS_THE_BROWSER_TESTS, RUNS_ALONE_AT_THE_END)
+
                 def key(scope):
-                    return (scope == RUNS_ALONE_AT_THE_END, -scope_seconds(scope, len(self.workqueue[scope])))
+                    rank = last.index(scope) + 1 if scope in last else 0
+                    return (rank, -scope_seconds(scope, len(self.workqueue[scope])))
                 for scope in sorted(self.workqueue, key=key):
                     self.workqueue.move_to_end(scope)
                 self.ordered = True
@@ -136,7 +145,8 @@ if LoadScopeScheduling is not None:
 
         def _assign_work_unit(self, node):
             self._order()
-            if next(iter(self.workqueue)) != RUNS_ALONE_AT_THE_END:
+            first = next(iter(self.workqueue))
+            if first not in (PREHEATS_THE_BROWSER_TESTS, RUNS_ALONE_AT_THE_END):
                 return super()._assign_work_unit(node)
             # Only the browser tests are left. A worker runs its last test only once it is
             # given more or told to stop: the others are told to stop (they finish what they
@@ -146,6 +156,10 @@ if LoadScopeScheduling is not None:
                 for other in self.nodes:
                     if other is not node and not other.shutting_down:
                         other.shutdown()
+            if first == PREHEATS_THE_BROWSER_TESTS:   # at once, beside the others' last tests
+                if node is self.alone:
+                    super()._assign_work_unit(node)
+                return
             self._start_alone_when_the_others_are_gone()
 
         def _start_alone_when_the_others_are_gone(self):

@@ -136,13 +136,13 @@ class Server:
         self.stop()
         raise RuntimeError(f"server not answering after {timeout:.0f} s:\n{self.log_tail()}")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         pgid = os.getpgid(self.process.pid)
         os.killpg(pgid, signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
         try:
-            self.process.wait(timeout=15)
+            self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             os.killpg(pgid, signal.SIGKILL)
             self.process.wait(timeout=5)
@@ -155,12 +155,79 @@ class Server:
             return ""
 
 
-def voila_server(home: Path) -> Server:
-    """Voilà serving every solution notebook: /voila/render/NN_name/NN_name.ipynb."""
+# A preheated kernel is used once: Voilà would run the notebook again in a new kernel a
+# second after (its pool refill), beside the widgets being timed. A day is "never" here.
+NO_REFILL_SECONDS = 86_400
+
+
+@dataclass
+class VoilaServer(Server):
+    """Voilà, with the notebooks in ``preheated`` run in a kernel of their own as it starts."""
+    preheated: tuple[str, ...] = ()
+
+    all_run: bool = False
+
+    def wait_until_preheated(self, timeout: float = 300, quiet_seconds: float = 1.0) -> list[str]:
+        """Wait until Voilà has run every preheated notebook; return what it has not (after ``timeout``).
+
+        Voilà logs a pool as filled once its kernel has started and the cells are under way;
+        the cells are done when that kernel has stayed idle for ``quiet_seconds`` (its state,
+        GET /api/kernels/<id>, read every 0.2 s: between two cells it is idle only for an instant).
+        """
+        if self.all_run:
+            return []
+        deadline, idle_since = time.monotonic() + timeout, {}
+        while True:
+            log = self.log_tail(10**7)
+            waiting = [name for name in self.preheated if f"Kernel pool of {name}/{name}.ipynb is filled" not in log]
+            if not waiting:
+                now = time.monotonic()
+                for kernel in re.findall(r"Kernel started: ([0-9a-f-]{36})", log)[:len(self.preheated)]:
+                    if self._kernel_state(kernel) in ("idle", "gone"):
+                        idle_since.setdefault(kernel, now)
+                    else:
+                        idle_since.pop(kernel, None)
+                    if now - idle_since.get(kernel, now) < quiet_seconds or kernel not in idle_since:
+                        waiting.append(f"kernel {kernel}")
+            if not waiting:
+                self.all_run = True
+            if not waiting or time.monotonic() > deadline or (self.process and self.process.poll() is not None):
+                return waiting
+            time.sleep(0.2)
+
+    def _kernel_state(self, kernel: str) -> str:
+        try:
+            with urllib.request.urlopen(self.url(f"api/kernels/{kernel}"), timeout=5) as reply:
+                return json.load(reply).get("execution_state", "unknown")
+        except urllib.error.HTTPError as error:   # 404: shut down since (its page was closed)
+            return "gone" if error.code == 404 else "unknown"
+        except (urllib.error.URLError, OSError):
+            return "unknown"
+
+    def stop(self, grace: float = 5) -> None:
+        # Voilà's shutdown also awaits its pending pool refills (NO_REFILL_SECONDS away): it has
+        # shut its kernels down by then, so after a few seconds the process group is killed.
+        super().stop(grace)
+
+
+def voila_server(home: Path, preheat: tuple[str, ...] = ()) -> VoilaServer:
+    """Voilà serving every solution notebook: /voila/render/NN_name/NN_name.ipynb.
+
+    The notebooks named in ``preheat`` (e.g. "02_gradient_descent") are run at once, each in a
+    kernel of its own (Voilà's preheated kernels), so their first page comes without waiting
+    for the cells: the kernels run while the machine is busy with something else, and the page's
+    widgets are ready when a test opens it. Any later page of the notebook gets a fresh kernel.
+    """
     port, token = free_port(), secrets.token_hex(16)
+    env = jupyter_env(home)
+    if preheat:
+        pools = {"default": {"pool_size": 0}, **{f"{name}/{name}.ipynb": {"pool_size": 1} for name in preheat}}
+        config = {"VoilaConfiguration": {"preheat_kernel": True},
+                  "VoilaKernelManager": {"kernel_pools_config": pools, "fill_delay": NO_REFILL_SECONDS}}
+        (Path(env["JUPYTER_CONFIG_DIR"]) / "voila.json").write_text(json.dumps(config, indent=1))
     command = [sys.executable, "-m", "voila", str(SOLUTIONS), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
                "--Voila.port_retries=0", f"--token={token}", "--show_tracebacks=True"]
-    return Server(command, jupyter_env(home), home / "voila.log", port, token)
+    return VoilaServer(command, env, home / "voila.log", port, token, preheated=tuple(preheat))
 
 
 def notebook_path(name: str) -> Path:

@@ -18,12 +18,13 @@ and every test here skips when Chromium, Playwright or Voilà is missing.
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 
 import pytest
 
 from browser_harness import (DRAGS, LATENCIES, LATENCY_PARTS, PLAYS, Widget,
-                             chromium_missing, launch_chromium, notebook_path, voila_server,
+                             SOLUTIONS, chromium_missing, launch_chromium, notebook_path, voila_server,
                              write_latency_report)
 
 HERE = Path(__file__).resolve().parent
@@ -66,11 +67,19 @@ def playwright_browser():
         browser.close()
 
 
+def widget_notebooks(session) -> tuple[str, ...]:
+    """The notebooks whose widgets this session's browser tests open: test_nbNN_*.py opens NN_*."""
+    numbers = {match.group(1) for item in session.items
+               if (match := re.match(r"test_nb(\d\d)_", Path(str(item.fspath)).name)) and match.group(1) != "00"}
+    return tuple(sorted(p.parent.name for p in SOLUTIONS.glob("*/*.ipynb") if p.parent.name[:2] in numbers))
+
+
 @pytest.fixture(scope="session")
-def voila(tmp_path_factory):
+def voila(request, tmp_path_factory):
+    """Voilà, running at once every notebook the session's widget tests will open (preheated)."""
     skip_without_browser()
     pytest.importorskip("voila", reason="voila not installed (the `browser` extra)")
-    server = voila_server(tmp_path_factory.mktemp("voila"))
+    server = voila_server(tmp_path_factory.mktemp("voila"), preheat=widget_notebooks(request.session))
     server.start()
     yield server
     server.stop()
@@ -80,6 +89,10 @@ def voila(tmp_path_factory):
 def open_widget(playwright_browser, voila):
     """Open a solution notebook in Voilà and return the widget with the given CSS class."""
     contexts, pages = [], {}
+    # Time nothing while Voilà still runs notebooks in the background (it runs them all at once).
+    still_running = voila.wait_until_preheated()
+    if still_running:
+        print(f"Voilà had not finished running {', '.join(still_running)}; going on")
 
     def open_(notebook: str, widget: str, *, prefix: str | None = None, render_timeout: float = 45,
               tries: int = 3) -> Widget:
