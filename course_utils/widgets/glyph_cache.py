@@ -56,7 +56,7 @@ def cache_glyphs(renderer) -> None:
 
 def _draw_text_laid_out_once(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
     """``RendererAgg.draw_text`` with each string's layout (its glyphs' places) computed once."""
-    if ismath or not hasattr(self, "_prepare_font"):
+    if ismath:   # installed only where supported(): _prepare_font exists
         return backend_agg.RendererAgg.draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
     font = self._prepare_font(prop)   # sets the font's size for this dpi, as matplotlib does
     flags = backend_agg.get_hinting_flag()

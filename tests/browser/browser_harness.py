@@ -187,7 +187,7 @@ class VoilaServer(Server):
                         idle_since.setdefault(kernel, now)
                     else:
                         idle_since.pop(kernel, None)
-                    if now - idle_since.get(kernel, now) < quiet_seconds or kernel not in idle_since:
+                    if now - idle_since.get(kernel, now) < quiet_seconds:   # busy now, or idle too briefly
                         waiting.append(f"kernel {kernel}")
             if not waiting:
                 self.all_run = True
