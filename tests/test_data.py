@@ -20,6 +20,7 @@ import pytest
 
 from course_utils.data import DataFileError, load_fashion_mnist, load_mnist, read_idx, write_idx
 from course_utils.data import mnist, verified
+from ports import free_port
 from course_utils.data.idx import parse_idx, sha256_of
 
 NAMES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -39,17 +40,11 @@ def _loopback_only(self, address):
     return _real_connect(self, address)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(autouse=True)
 def no_internet(monkeypatch, tmp_path):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     # Nothing in these tests may fall back to the real mirrors.
-    monkeypatch.setattr(mnist, "MNIST_MIRRORS", (f"http://127.0.0.1:{_free_port()}/closed/",))
+    monkeypatch.setattr(mnist, "MNIST_MIRRORS", (f"http://127.0.0.1:{free_port()}/closed/",))
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("COURSE_OFFLINE", "1")
 
@@ -99,11 +94,11 @@ def server(tiny_files, monkeypatch):
     """A local server with four mirrors: refused (closed port), 500 errors, truncated files, good files."""
     _arrays, blobs = tiny_files
     handler = type("Handler", (_Handler,), {"blobs": blobs, "hits": []})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    mirrors = (f"http://127.0.0.1:{_free_port()}/refused/", f"{base}/broken/", f"{base}/corrupt/", f"{base}/good/")
+    mirrors = (f"http://127.0.0.1:{free_port()}/refused/", f"{base}/broken/", f"{base}/corrupt/", f"{base}/good/")
     monkeypatch.setattr(mnist, "MNIST_MIRRORS", mirrors)
     monkeypatch.delenv("COURSE_OFFLINE")
     yield handler

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ast
 import os
-import socket
+import secrets
 
 import pytest
 
 from course_utils.grading import confine
 from course_utils.grading.learner_process import LearnerProcess, SandboxMisbehaved
+from ports import listening_socket
 
 AVAILABLE, WHY_NOT = confine.availability()
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not AVAILABLE, reason=f"no confinement here: {WHY_NOT}")]
@@ -84,27 +85,40 @@ print('scratch ok')
 
 
 def test_no_network_not_even_the_instructors_loopback(submission):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
+    # The port is outside the kernels' ephemeral range (tests/ports.py), so no other
+    # worker's kernel client can reach it; the token tells the sandbox's connection apart
+    # from any stray one all the same.
+    listener = listening_socket()
     listener.setblocking(False)
-    port = listener.getsockname()[1]
+    port, token = listener.getsockname()[1], secrets.token_hex(8)
     process = confined(submission)
     try:
         seen = run(process, f"""
 import socket
 try:
-    socket.create_connection(('127.0.0.1', {port}), timeout=3)
+    connection = socket.create_connection(('127.0.0.1', {port}), timeout=3)
+    connection.sendall(b'{token}')
     print('CONNECTED')
 except OSError as error:
     print('refused', error)
 """)
     finally:
         process.kill()
-    with pytest.raises(BlockingIOError):
-        listener.accept()  # nothing arrived
+    assert "CONNECTED" not in seen and "refused" in seen
+    arrived = b""
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except BlockingIOError:
+            break  # nothing (more) arrived
+        with connection:
+            connection.settimeout(1)
+            try:
+                arrived += connection.recv(64)
+            except OSError:
+                pass
     listener.close()
-    assert "CONNECTED" not in seen
+    assert token.encode() not in arrived
 
 
 def test_memory_and_file_size_are_limited(submission):

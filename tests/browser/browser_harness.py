@@ -13,7 +13,6 @@ import json
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ports import free_port  # noqa: F401  (the browser tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -74,12 +75,6 @@ def missing_numbers(text: str, expected, rel: float = 1e-2, abs_: float = 1e-2) 
     stated = parse_numbers(text)
     return [value for value in expected
             if not any(abs(value - got) <= max(abs_, rel * abs(value)) for got in stated)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def jupyter_env(home: Path, **extra: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ports import free_port
 from shared_python import shared_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,14 +35,6 @@ def proxy_command() -> str | None:
     """configurable-http-proxy, as `course.py test` installs it with npm, or on PATH."""
     cached = PROXY_BIN / "configurable-http-proxy"
     return str(cached) if cached.exists() else shutil.which("configurable-http-proxy")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Classroom:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import uuid
 import textwrap
 import threading
@@ -30,6 +29,7 @@ import pytest
 from attacks import PRELUDE, extra_names, forged_output, forged_replies, huge_output, malformed, pickled_array
 from classroom import SECRET_NAME, CourseCopy, describe, grade_class
 from learners import attacker
+from ports import listening_socket
 
 pytestmark = pytest.mark.slow
 
@@ -188,7 +188,7 @@ class LiveScript(HTMLParser):
 
 @pytest.fixture(scope="module")
 def listener():
-    server = socket.create_server(("127.0.0.1", 0))
+    server = listening_socket()  # outside the kernels' ephemeral range: tests/ports.py
     server.settimeout(0.5)
     connections, stop = [], threading.Event()
 
