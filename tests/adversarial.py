@@ -167,7 +167,7 @@ EACH = textwrap.dedent('''
         return change(np.asarray(value))
 ''')
 
-AT_THE_LOWEST_PRIORITY = textwrap.indent(textwrap.dedent('''
+ENDLESS_LOOP_AT_THE_LOWEST_PRIORITY = textwrap.indent(textwrap.dedent('''
     import ctypes, os, time
     os.nice(19)
     try:  # the grader made /proc/self root's (not dumpable): make it this user's again
@@ -183,7 +183,9 @@ AT_THE_LOWEST_PRIORITY = textwrap.indent(textwrap.dedent('''
             time.sleep(0.02)
         except OSError:           # no autogroup here: the process's own nice is the whole story
             break
-''').lstrip("\n"), "    ").lstrip()
+    while True:
+        pass
+'''), "    ").strip()   # a function body: break_function puts its first line after 4 spaces
 
 BODIES = {
     "exception": "raise ValueError('something went wrong in my code')",
@@ -202,7 +204,7 @@ BODIES = {
     # tenth of a second refuses it (the session's file in /proc is the learner's own only
     # once the process is dumpable again). Both die with the killed process; the cells after it
     # run in a new sandbox, a new session, at the usual priority.
-    "endless-loop": AT_THE_LOWEST_PRIORITY + "    while True:\n        pass",
+    "endless-loop": ENDLESS_LOOP_AT_THE_LOWEST_PRIORITY,
     "sys-exit": "import sys\n    sys.exit(0)",
     "os-exit": "import os\n    os._exit(3)",
     "always-equal": ("class AlwaysEqual:\n"
