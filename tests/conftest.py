@@ -246,3 +246,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def pytest_sessionstart(session):
     if getattr(session.config, "workerinput", None) is None:  # the controller, or a serial run
         shutil.rmtree(ROOT / "test-artifacts" / "browser" / "latency-parts", ignore_errors=True)
+
+
+def pytest_configure(config):
+    # nbval's kernels (solutions/*.ipynb) over local sockets, like every other kernel the
+    # tests start outside a sandbox: beside other workers' kernels, a TCP port could be taken.
+    from kernel_sockets import use_local_sockets_for_nbval
+
+    use_local_sockets_for_nbval()

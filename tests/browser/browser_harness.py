@@ -22,6 +22,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kernel_sockets import LOCAL_SOCKET_KERNELS, short_enough, short_folder
 from ports import free_port  # noqa: F401  (the browser tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +79,11 @@ def missing_numbers(text: str, expected, rel: float = 1e-2, abs_: float = 1e-2) 
 
 
 def jupyter_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of a server that reads and writes only temporary Jupyter folders."""
+    """The environment of a server that reads and writes only temporary Jupyter folders.
+
+    Its kernels use local sockets, not TCP ports (tests/kernel_sockets.py): their sockets are
+    named after their connection files, in the runtime folder, which is therefore a short one.
+    """
     folders = {"JUPYTER_CONFIG_DIR": "config", "JUPYTER_RUNTIME_DIR": "runtime", "JUPYTER_DATA_DIR": "data",
                "JUPYTERLAB_SETTINGS_DIR": "lab-settings", "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
                "IPYTHONDIR": "ipython", "MPLCONFIGDIR": "matplotlib"}
@@ -86,9 +91,21 @@ def jupyter_env(home: Path, **extra: str) -> dict[str, str]:
     for variable, name in folders.items():
         (home / name).mkdir(parents=True, exist_ok=True)
         env[variable] = str(home / name)
+    if short_enough():
+        env["JUPYTER_RUNTIME_DIR"] = str(short_folder())
+        for config in ("jupyter_server_config.json", "voila.json"):
+            write_config(Path(env["JUPYTER_CONFIG_DIR"]) / config, LOCAL_SOCKET_KERNELS)
     env.pop("JUPYTER_PATH", None)
     env.update(extra)
     return env
+
+
+def write_config(path: Path, config: dict) -> None:
+    """Add ``config`` ({"Class": {"trait": value}}) to the JSON configuration file at ``path``."""
+    merged = json.loads(path.read_text()) if path.exists() else {}
+    for section, traits in config.items():
+        merged.setdefault(section, {}).update(traits)
+    path.write_text(json.dumps(merged, indent=1))
 
 
 @dataclass
@@ -161,6 +178,9 @@ class VoilaServer(Server):
     preheated: tuple[str, ...] = ()
 
     all_run: bool = False
+    # What a wait that timed out found still running: the next caller (the widget tests, after
+    # the preheat test has failed on it) does not wait the whole timeout again.
+    given_up: list[str] | None = None
 
     def wait_until_preheated(self, timeout: float = 300, quiet_seconds: float = 1.0) -> list[str]:
         """Wait until Voilà has run every preheated notebook; return what it has not (after ``timeout``).
@@ -171,6 +191,8 @@ class VoilaServer(Server):
         """
         if self.all_run:
             return []
+        if self.given_up is not None:
+            return self.given_up
         deadline, idle_since = time.monotonic() + timeout, {}
         while True:
             log = self.log_tail(10**7)
@@ -186,7 +208,10 @@ class VoilaServer(Server):
                         waiting.append(f"kernel {kernel}")
             if not waiting:
                 self.all_run = True
-            if not waiting or time.monotonic() > deadline or (self.process and self.process.poll() is not None):
+            if not waiting:
+                return waiting
+            if time.monotonic() > deadline or (self.process and self.process.poll() is not None):
+                self.given_up = waiting
                 return waiting
             time.sleep(0.2)
 
@@ -219,7 +244,7 @@ def voila_server(home: Path, preheat: tuple[str, ...] = ()) -> VoilaServer:
         pools = {"default": {"pool_size": 0}, **{f"{name}/{name}.ipynb": {"pool_size": 1} for name in preheat}}
         config = {"VoilaConfiguration": {"preheat_kernel": True},
                   "VoilaKernelManager": {"kernel_pools_config": pools, "fill_delay": NO_REFILL_SECONDS}}
-        (Path(env["JUPYTER_CONFIG_DIR"]) / "voila.json").write_text(json.dumps(config, indent=1))
+        write_config(Path(env["JUPYTER_CONFIG_DIR"]) / "voila.json", config)
     command = [sys.executable, "-m", "voila", str(SOLUTIONS), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
                "--Voila.port_retries=0", f"--token={token}", "--show_tracebacks=True"]
     return VoilaServer(command, env, home / "voila.log", port, token, preheated=tuple(preheat))
