@@ -25,12 +25,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+SOCKET_PATH_LIMIT = 107
+FOLDER_NAME = len("/jupyter-kernels-12345678")   # mkdtemp's name: the prefix and 8 random characters
 # "<folder>/kernel-<36-character id>-ipc-5": the longest path a server's kernel uses.
 LONGEST_NAME = len("/kernel-00000000-0000-0000-0000-000000000000-ipc-5")
-SOCKET_PATH_LIMIT = 107
-
-
-FOLDER_NAME = len("/jupyter-kernels-12345678")   # mkdtemp's name: the prefix and 8 random characters
 
 
 def short_enough() -> bool:

@@ -208,7 +208,6 @@ class VoilaServer(Server):
                         waiting.append(f"kernel {kernel}")
             if not waiting:
                 self.all_run = True
-            if not waiting:
                 return waiting
             if time.monotonic() > deadline or (self.process and self.process.poll() is not None):
                 self.given_up = waiting
